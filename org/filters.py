@@ -1,0 +1,53 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import OrgUnit, Site
+
+
+class UnitSubtreeFilter(django_filters.ModelChoiceFilter):
+    """Filters by a unit and everything below it."""
+
+    def __init__(self, *args, unit_field="unit", **kwargs):
+        self.unit_field = unit_field
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.unit_field}__path__startswith": value.path})
+
+
+class SiteFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
+    site_class = django_filters.ChoiceFilter(label=_("Class"), choices=Site.SiteClass.choices)
+    category = django_filters.ChoiceFilter(label=_("Customer category"), choices=Site.Category.choices)
+    voltage_level = django_filters.ChoiceFilter(
+        label=_("Voltage level"), choices=[c for c in Site.Voltage.choices if c[0]]
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("code", "code"), ("name", "name"), ("site_class", "site_class"),
+                ("voltage_level", "voltage_level"), ("unit__path", "unit")),
+        field_labels={"code": _("Code"), "name": _("Name"), "site_class": _("Class"),
+                      "voltage_level": _("Voltage level"), "unit__path": _("Unit")},
+    )
+
+    class Meta:
+        model = Site
+        fields = ["q", "unit", "site_class", "category", "voltage_level"]
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.filters["unit"].queryset = units
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+            | Q(contact_name__icontains=value)
+        )

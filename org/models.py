@@ -1,0 +1,145 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Each level of the materialised path is this many characters, so a subtree is one
+# `path LIKE 'prefix%'` query on an indexed column.
+PATH_STEP = 4
+
+
+class OrgUnit(models.Model):
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        BRANCH = "branch", _("Branch / department")
+        TEAM = "team", _("Team / supply station")
+        GROUP = "group", _("Inspection group")
+
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", _("Letters, digits, '-', '_' and '.' only."))],
+    )
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEAM)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path: the parent's path plus this unit's zero-padded sibling number.
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False, default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="orgunit_path_like", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+    def is_ancestor_of(self, other: "OrgUnit") -> bool:
+        return other.path.startswith(self.path)
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", _("Inspector")
+    MANAGER = "manager", _("Manager / safety specialist")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Administrator")
+
+
+class Membership(models.Model):
+    """A person's place in the organisation: their unit (the root of what they may see) and role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="membership"
+    )
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="members")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.INSPECTOR)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # The language the user chose in the switcher; applied on every request once logged in.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        indexes = [models.Index(fields=["unit", "role"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class Site(models.Model):
+    """An object of inspection (被检查对象): a customer, facility or department."""
+
+    class SiteClass(models.TextChoices):
+        HIGH_RISK = "high_risk", _("High-risk")
+        IMPORTANT = "important", _("Important")
+        GENERAL = "general", _("General")
+
+    class Category(models.TextChoices):
+        MINING = "mining", _("Mining")
+        CHEMICAL = "chemical", _("Chemical")
+        METALLURGY = "metallurgy", _("Metallurgy")
+        MANUFACTURING = "manufacturing", _("Manufacturing")
+        GAS = "gas", _("Gas supply")
+        PUBLIC = "public", _("Public venue")
+        COMMERCIAL = "commercial", _("Commercial")
+        RESIDENTIAL = "residential", _("Residential")
+        INTERNAL = "internal", _("Internal department")
+        OTHER = "other", _("Other")
+
+    class Voltage(models.TextChoices):
+        NONE = "", _("Not applicable")
+        V04 = "0.4kV", "0.4 kV"
+        V10 = "10kV", "10 kV"
+        V35 = "35kV", "35 kV"
+        V110 = "110kV", "110 kV"
+        V220 = "220kV", "220 kV"
+
+    class Cycle(models.IntegerChoices):
+        MONTHLY = 1, _("Monthly")
+        QUARTERLY = 3, _("Quarterly")
+        HALF_YEARLY = 6, _("Half-yearly")
+        YEARLY = 12, _("Yearly")
+
+    code = models.CharField(
+        _("code"),
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", _("Letters, digits, '-', '_' and '.' only."))],
+    )
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="sites")
+    site_class = models.CharField(_("class"), max_length=16, choices=SiteClass.choices, default=SiteClass.GENERAL)
+    category = models.CharField(_("customer category"), max_length=16, choices=Category.choices,
+                                default=Category.OTHER)
+    voltage_level = models.CharField(_("voltage level"), max_length=8, choices=Voltage.choices, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    contact_name = models.CharField(_("responsible contact"), max_length=64, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    inspection_cycle_months = models.PositiveSmallIntegerField(
+        _("inspection cycle"), choices=Cycle.choices, default=Cycle.YEARLY
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["unit", "code"]),
+            models.Index(fields=["site_class", "code"]),
+            models.Index(fields=["category", "code"]),
+            models.Index(fields=["voltage_level", "code"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"

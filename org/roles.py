@@ -1,0 +1,26 @@
+"""Roles are Django groups with model permissions (used by the admin) and the role name (used by
+the domain services). The permission lists name `app_label.codename`; apps added later append
+their own entries here, and `sync_role_groups` (run after every migrate) applies them."""
+
+from .models import Role
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.INSPECTOR: [
+        "org.view_orgunit", "org.view_site",
+    ],
+    Role.MANAGER: [
+        "org.view_orgunit", "org.view_site", "org.change_site", "org.add_site",
+    ],
+    Role.LEADER: [
+        "org.view_orgunit", "org.view_site",
+    ],
+    Role.ADMIN: [
+        "org.view_orgunit", "org.add_orgunit", "org.change_orgunit",
+        "org.view_site", "org.add_site", "org.change_site",
+        "org.view_membership", "org.add_membership", "org.change_membership", "org.delete_membership",
+        "auth.view_user", "auth.add_user", "auth.change_user",
+    ],
+}
+
+# Roles whose holders manage work (create tasks, close hazards, reopen inspections).
+MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}
