@@ -15,6 +15,9 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", org_views.set_language, name="set_language"),
     path("org/", include("org.urls")),
+    path("standards/", include("scoring.urls")),
+    path("inspections/", include("audits.urls")),
+    path("hazards/", include("hazards.urls")),
     path("status/", notification_views.status, name="status"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,135 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Inspection(models.Model):
+    """An inspection (检查/查评) of a site or an org unit against one standard version."""
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("Periodic inspection")
+        SPECIAL = "special", _("Special inspection")
+        SELF_ASSESSMENT = "self_assessment", _("Self-assessment")
+        SPOT_CHECK = "spot_check", _("Spot check")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        LOCKED = "locked", _("Locked")
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERIODIC)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    standard = models.ForeignKey("scoring.Standard", verbose_name=_("standard"), on_delete=models.PROTECT,
+                                 related_name="inspections")
+    site = models.ForeignKey("org.Site", verbose_name=_("site"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="inspections")
+    # The unit the inspection belongs to, for scoping: the site's owning unit, or the unit
+    # being self-assessed when there is no site.
+    unit = models.ForeignKey("org.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT,
+                             related_name="inspections")
+    group = models.ForeignKey("org.OrgUnit", verbose_name=_("inspection group"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="group_inspections")
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), blank=True,
+                                        related_name="inspections")
+    date = models.DateField(_("inspection date"))
+    summary = models.TextField(_("summary"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "-date"]),
+            models.Index(fields=["site", "-date"]),
+            models.Index(fields=["status", "-date"]),
+            models.Index(fields=["kind", "-date"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class InspectionResult(models.Model):
+    """The result for one leaf item: earned points (实得分) or not applicable (不适用)."""
+
+    inspection = models.ForeignKey(Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE,
+                                   related_name="results")
+    item = models.ForeignKey("scoring.StandardItem", verbose_name=_("item"), on_delete=models.PROTECT,
+                             related_name="results")
+    # Null until scored: a draft may be resumed where it was left.
+    earned = models.DecimalField(_("earned points"), max_digits=9, decimal_places=2, null=True, blank=True,
+                                 validators=[MinValueValidator(Decimal("0"))])
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    # Set when a whitelist entry exempted this item at the time the inspection was created.
+    exempt = models.BooleanField(_("exempt (whitelisted)"), default=False)
+    finding = models.TextField(_("finding"), blank=True)
+    problem = models.TextField(_("problem"), blank=True)
+    measure = models.TextField(_("rectification measure"), blank=True)
+    serious_problems = models.PositiveSmallIntegerField(_("serious problems"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("inspection result")
+        verbose_name_plural = _("inspection results")
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "item"], name="inspection_result_item_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspection} · {self.item.code}"
+
+
+class ResultPhoto(models.Model):
+    result = models.ForeignKey(InspectionResult, verbose_name=_("result"), on_delete=models.CASCADE,
+                               related_name="photos")
+    image = models.ImageField(_("photo"), upload_to="inspections/%Y/%m/")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+
+class InspectionEvent(models.Model):
+    """Immutable history of an inspection: created, imported, submitted, reopened (with reason), locked."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        IMPORTED = "imported", _("Imported")
+        SUBMITTED = "submitted", _("Submitted")
+        REOPENED = "reopened", _("Reopened")
+        LOCKED = "locked", _("Locked")
+        HAZARDS_CREATED = "hazards_created", _("Hazards created from findings")
+
+    inspection = models.ForeignKey(Inspection, verbose_name=_("inspection"), on_delete=models.PROTECT,
+                                   related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("inspection event")
+        verbose_name_plural = _("inspection events")
+        ordering = ["at", "id"]
