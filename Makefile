@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test setup seed lint bench-scoring
+.PHONY: run test setup seed lint messages
 
 setup:
 	@bash scripts/setup.sh
@@ -18,3 +18,6 @@ lint: setup
 
 seed: setup
 	@$(PY) manage.py seed_demo
+
+messages: setup
+	@bash scripts/messages.sh

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Refresh both catalogues from the code: zh_Hans keeps its translations (msgmerge), and the
+# English catalogue copies each English msgid into its msgstr so it is complete by construction.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python manage.py makemessages -l zh_Hans -l en --no-location --ignore=.venv --ignore=node_modules \
+  --ignore=static/vendor --ignore=var --ignore=benchmarks --ignore=tests --ignore=artifacts -v 0
+msgen --no-wrap -o locale/en/LC_MESSAGES/django.po.new locale/en/LC_MESSAGES/django.po
+mv locale/en/LC_MESSAGES/django.po.new locale/en/LC_MESSAGES/django.po
+msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
