@@ -1,0 +1,278 @@
+"""The hazard lifecycle as ONE table of transitions. Services (hazards.services) and views both
+read it: services call `check` inside their transaction with the row locked; the detail page
+shows `allowed_actions` as buttons. Overdue is derived from deadline + status, never stored.
+
+Decisions where the issue was silent (see also the README section of the hazards app):
+- Party actions (acknowledge, request extension, submit reply) are recorded by staff on the
+  party's behalf for now (roles inspector/manager/admin). `user=None` means "the responsible
+  party through a verified channel" (the future portal) and is allowed for PARTY_ACTIONS only.
+- Overdue applies while the party owes the rectification: notified and rectifying, deadline
+  before today (the local date of settings.TIME_ZONE; sites have no time zone of their own).
+- EDIT: every detail while registered; once notified, the fields printed as commitments on the
+  issued notice (deadline, severity, required measures) are fixed: the deadline moves only by an
+  approved extension or a supervision notice.
+- A leader reads and receives escalations; no lifecycle action is a leader's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from org.models import Role
+from org.selectors import user_membership, user_sees_everything
+
+from .models import Hazard
+
+S = Hazard.Status
+
+
+class Action(models.TextChoices):
+    REGISTER = "register", _("Register")
+    EDIT = "edit", _("Edit")
+    NOTIFY = "notify", _("Notify")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge receipt")
+    SERVICE = "service", _("Rectification service")
+    REQUEST_EXTENSION = "request_extension", _("Request extension")
+    APPROVE_EXTENSION = "approve_extension", _("Approve extension")
+    DENY_EXTENSION = "deny_extension", _("Deny extension")
+    SUPERVISE = "supervise", _("Supervise")
+    REPORT = "report", _("Report to authority")
+    SUBMIT_REPLY = "submit_reply", _("Submit reply")
+    ACCEPT = "accept", _("Accept")
+    REJECT = "reject", _("Reject")
+    CLOSE = "close", _("Close")
+    VOID = "void", _("Void")
+    ADD_PHOTO = "add_photo", _("Add photo")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str | None  # None = status unchanged (the action is still recorded in the history)
+    roles: frozenset[str]  # org.models.Role values allowed (a superuser always may)
+    label: str  # translatable button label
+
+
+STAFF = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
+MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
+# States in which the responsible party owes the rectification: deadlines run, overdue applies.
+DEADLINE_STATES = frozenset({S.NOTIFIED, S.RECTIFYING})
+OPEN_STATES = frozenset({S.REGISTERED, S.NOTIFIED, S.RECTIFYING, S.PENDING_ACCEPTANCE, S.ACCEPTED})
+FINAL_STATES = frozenset({S.CLOSED, S.VOIDED})
+# Fields fixed once the hazard notice is issued (printed on it as the party's commitments).
+FIXED_AFTER_NOTIFY = frozenset({"deadline", "severity", "required_measures"})
+
+
+def _t(action, sources, target, roles, label) -> Transition:
+    return Transition(action=action, sources=frozenset(sources), target=target, roles=frozenset(roles), label=label)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        # Registration creates the hazard: no source state.
+        _t(Action.REGISTER, [], S.REGISTERED, STAFF, _("Register hazard")),
+        _t(Action.EDIT, [S.REGISTERED, S.NOTIFIED], None, STAFF, _("Edit")),
+        _t(Action.NOTIFY, [S.REGISTERED], S.NOTIFIED, STAFF, _("Issue hazard notice")),
+        _t(Action.ACKNOWLEDGE, [S.NOTIFIED], S.RECTIFYING, STAFF, _("Record acknowledgement")),
+        _t(Action.SERVICE, DEADLINE_STATES, None, STAFF, _("Record rectification service")),
+        _t(Action.REQUEST_EXTENSION, DEADLINE_STATES, None, STAFF, _("Record extension request")),
+        _t(Action.APPROVE_EXTENSION, DEADLINE_STATES, None, MANAGING, _("Approve extension")),
+        _t(Action.DENY_EXTENSION, DEADLINE_STATES, None, MANAGING, _("Deny extension")),
+        _t(Action.SUPERVISE, DEADLINE_STATES, None, MANAGING, _("Issue supervision notice")),
+        _t(Action.REPORT, [S.NOTIFIED, S.RECTIFYING, S.PENDING_ACCEPTANCE], None, MANAGING,
+           _("Report to authority")),
+        _t(Action.SUBMIT_REPLY, DEADLINE_STATES, S.PENDING_ACCEPTANCE, STAFF, _("Record work-order reply")),
+        _t(Action.ACCEPT, [S.PENDING_ACCEPTANCE], S.ACCEPTED, STAFF, _("Accept")),
+        _t(Action.REJECT, [S.PENDING_ACCEPTANCE], S.RECTIFYING, STAFF, _("Reject")),
+        _t(Action.CLOSE, [S.ACCEPTED], S.CLOSED, MANAGING, _("Close (销号)")),
+        _t(Action.VOID, OPEN_STATES, S.VOIDED, MANAGING, _("Void")),
+        _t(Action.ADD_PHOTO, OPEN_STATES, None, STAFF, _("Add photo")),
+    ]
+}
+
+# Actions the responsible party takes itself; staff record them on its behalf until the portal.
+PARTY_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.REQUEST_EXTENSION, Action.SUBMIT_REPLY})
+
+
+class ActionRefused(Exception):
+    """An action the user may not take now; `.message` says why, in words the user reads."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+    def __str__(self):
+        return str(self.message)
+
+
+class ChangedMeanwhile(ActionRefused):
+    """The hazard changed since the form was loaded (version mismatch, or a lost race)."""
+
+    def __init__(self, message=None):
+        super().__init__(message or _("This hazard was changed by someone else meanwhile. "
+                                      "Reload the page to see the current state, then try again."))
+
+
+def local_today() -> datetime.date:
+    return timezone.localdate()
+
+
+def is_overdue(hazard, today: datetime.date | None = None) -> bool:
+    """Past the deadline while the party owes the rectification (see DEADLINE_STATES)."""
+    today = today or local_today()
+    return hazard.status in DEADLINE_STATES and hazard.deadline is not None and hazard.deadline < today
+
+
+def _in_scope(hazard, user) -> bool:
+    if user_sees_everything(user):
+        return True
+    membership = user_membership(user)
+    if membership is None:
+        return False
+    # hazard.unit is select_related by the selectors; path is compared, as in org scoping.
+    return hazard.unit.path.startswith(membership.unit.path)
+
+
+def _role(user) -> str | None:
+    membership = user_membership(user)
+    return membership.role if membership else None
+
+
+def notify_missing(hazard, today: datetime.date | None = None) -> list[str]:
+    """Every piece a hazard lacks before it may be notified (empty: ready)."""
+    today = today or local_today()
+    missing = []
+    if not hazard.responsible_name.strip():
+        missing.append(str(_("responsible party")))
+    if not hazard.required_measures.strip():
+        missing.append(str(_("required measures")))
+    if hazard.deadline is None:
+        missing.append(str(_("rectification deadline")))
+    if hazard.severity == Hazard.Severity.MAJOR:
+        five = [
+            ("five_responsible_person", _("five in place: responsible person")),
+            ("five_measures", _("five in place: measures")),
+            ("five_funds", _("five in place: funds")),
+            ("five_deadline", _("five in place: time limit")),
+            ("five_contingency_plan", _("five in place: contingency plan")),
+            ("plan_goal", _("governance plan: goal and tasks")),
+            ("plan_methods", _("governance plan: methods and measures")),
+            ("plan_funds_materials", _("governance plan: funds and materials")),
+            ("plan_organisation", _("governance plan: organisation and people")),
+            ("plan_time_limit", _("governance plan: time limit and schedule")),
+            ("plan_safety_measures", _("governance plan: safety measures and contingency plan")),
+        ]
+        for field, label in five:
+            value = getattr(hazard, field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                missing.append(str(label))
+    return missing
+
+
+def check(hazard, action: str, user, *, today: datetime.date | None = None) -> None:
+    """Raise ActionRefused with the specific reason when `user` may not take `action` now.
+    Order: scope (out of scope looks like not found), state, role, then the action's guards."""
+    today = today or local_today()
+    try:
+        transition = TRANSITIONS[action]
+    except KeyError:
+        raise ActionRefused(_("Unknown action.")) from None
+
+    if user is None:
+        # The responsible party itself (future portal, verified by its signed link).
+        if action not in PARTY_ACTIONS:
+            raise ActionRefused(_("Only staff may take this action."))
+    else:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            raise ActionRefused(_("Please sign in first."))
+        if hazard.pk is not None and not _in_scope(hazard, user):
+            raise ActionRefused(_("Hazard not found."))
+
+    if hazard.status not in transition.sources:
+        raise ActionRefused(_state_refusal(hazard, transition))
+
+    if user is not None and not user.is_superuser and _role(user) not in transition.roles:
+        role_names = ", ".join(str(Role(r).label) for r in sorted(transition.roles))
+        raise ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
+                            % {"action": str(transition.label).lower(), "roles": role_names})
+
+    _check_guards(hazard, action, today)
+
+
+def _state_refusal(hazard, transition: Transition) -> str:
+    status = hazard.get_status_display()
+    if hazard.status in FINAL_STATES:
+        return _("This hazard is %(status)s: its file is final and no further action is possible.") % {
+            "status": status}
+    allowed = ", ".join(str(S(s).label) for s in S.values if s in transition.sources)
+    return _("“%(action)s” is not possible while the hazard is %(status)s (only when: %(allowed)s).") % {
+        "action": transition.label, "status": status, "allowed": allowed or "—"}
+
+
+def _check_guards(hazard, action: str, today: datetime.date) -> None:
+    if action == Action.NOTIFY:
+        missing = notify_missing(hazard, today)
+        if missing:
+            raise ActionRefused(_("The hazard cannot be notified yet; missing: %(missing)s.")
+                                % {"missing": "; ".join(missing)})
+        if hazard.deadline < today:
+            raise ActionRefused(_("The rectification deadline %(deadline)s is already past; set a later deadline "
+                                  "before notifying.") % {"deadline": hazard.deadline.isoformat()})
+    elif action == Action.SUPERVISE:
+        if not is_overdue(hazard, today):
+            raise ActionRefused(_("A supervision notice is issued only once the deadline has passed "
+                                  "(deadline %(deadline)s).")
+                                % {"deadline": hazard.deadline.isoformat() if hazard.deadline else "—"})
+    elif action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION):
+        if not _has_pending_extension(hazard):
+            raise ActionRefused(_("There is no pending extension request to decide."))
+    elif action == Action.REQUEST_EXTENSION:
+        if _has_pending_extension(hazard):
+            raise ActionRefused(_("An extension request is already pending; it must be decided first."))
+        if hazard.deadline is None:
+            raise ActionRefused(_("The hazard has no deadline to extend."))
+
+
+def _has_pending_extension(hazard) -> bool:
+    # Uses the prefetch of hazard_get when present (no extra query on the detail page).
+    cache = getattr(hazard, "_prefetched_objects_cache", {})
+    if "extensions" in cache:
+        return any(e.status == "pending" for e in cache["extensions"])
+    return hazard.extensions.filter(status="pending").exists()
+
+
+def allowed_actions(hazard, user, *, today: datetime.date | None = None) -> list[Transition]:
+    """The transitions `user` may take on `hazard` now, in table order (the detail page's buttons)."""
+    today = today or local_today()
+    allowed = []
+    for action, transition in TRANSITIONS.items():
+        if action == Action.REGISTER:
+            continue
+        try:
+            check(hazard, action, user, today=today)
+        except ActionRefused:
+            continue
+        allowed.append(transition)
+    return allowed
+
+
+def check_register(site, user) -> None:
+    """Registration has no hazard yet: the user's role and the site's unit scope decide."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise ActionRefused(_("Please sign in first."))
+    if not user_sees_everything(user):
+        membership = user_membership(user)
+        if membership is None or not site.unit.path.startswith(membership.unit.path):
+            raise ActionRefused(_("Site not found."))
+    transition = TRANSITIONS[Action.REGISTER]
+    if not user.is_superuser and _role(user) not in transition.roles:
+        role_names = ", ".join(str(Role(r).label) for r in sorted(transition.roles))
+        raise ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
+                            % {"action": str(transition.label).lower(), "roles": role_names})
