@@ -1,0 +1,133 @@
+"""The score roll-up (汇总) of a standard's tree: pure functions, no database access.
+
+A parent's 应得分 (possible) and 实得分 (earned) are the sums over the applicable leaves below it;
+得分率 = 实得分 / 应得分 × 100, half-up to 2 places; 严重问题数 sums. A not-applicable (不适用) leaf
+leaves both sums. A node with no applicable leaf below it (or whose possible is 0) has no rate:
+the pages and reports show "—" for it, never 0 or an error.
+
+One pass over the items in reverse tree order (children before parents), so a 2,000-item tree
+takes a few milliseconds; nothing here touches a queryset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class LeafResult:
+    # None = not scored yet: counts as 0 earned and the leaf stays in 应得分.
+    earned: Decimal | None
+    not_applicable: bool = False
+    serious_problems: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RollupRow:
+    item_id: int
+    code: str
+    title: str
+    depth: int
+    is_leaf: bool
+    serious: bool
+    possible: Decimal  # 应得分
+    earned: Decimal  # 实得分
+    rate: Decimal | None  # 得分率 (%), None when there is nothing to rate (shown as "—")
+    serious_problems: int  # 严重问题数
+    applicable: bool  # False when every leaf below is not applicable
+    parent_id: int | None = None
+
+    @property
+    def rate_display(self) -> str:
+        return "—" if self.rate is None else f"{self.rate:.2f}"
+
+
+def score_rate(earned: Decimal, possible: Decimal) -> Decimal | None:
+    """得分率 in percent, half-up to 2 places; None when nothing is possible."""
+    if not possible:
+        return None
+    return (earned * HUNDRED / possible).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _sort_key(item) -> str:
+    key = getattr(item, "sort_key", None)
+    if key:
+        return key
+    return ".".join(part.zfill(4) for part in str(item.code).split("."))
+
+
+def rollup(items: Iterable, results: Mapping[int, LeafResult]) -> list[RollupRow]:
+    """One row per item, in tree order, with the sums of the applicable leaves below it.
+
+    `items` are StandardItem instances or any objects with id, parent_id, code, title, depth,
+    is_leaf, serious, points and sort_key. Leaves missing from `results` count as unscored.
+    Raises ValueError for an earned value outside 0..points: callers validate input first, so
+    this is a bug, not something to round away silently.
+    """
+    ordered = sorted(items, key=_sort_key)
+    parent_ids = {item.parent_id for item in ordered}
+    # Per node: [possible, earned, serious_problems, applicable leaves]
+    acc: dict[int, list] = {}
+    rows: list[RollupRow] = []
+    for item in reversed(ordered):
+        item_id = item.id
+        has_children = item_id in parent_ids
+        if has_children:
+            possible, earned, problems, applicable = acc.pop(item_id, (ZERO, ZERO, 0, 0))
+            is_leaf = False
+        elif item.is_leaf:
+            is_leaf = True
+            result = results.get(item_id)
+            points = Decimal(item.points)
+            if result is not None and result.not_applicable:
+                possible, earned, problems, applicable = ZERO, ZERO, 0, 0
+            else:
+                possible, applicable = points, 1
+                earned = ZERO if result is None or result.earned is None else Decimal(result.earned)
+                problems = result.serious_problems if result is not None else 0
+                if earned < ZERO or earned > points:
+                    raise ValueError(f"Item {item.code}: earned {earned} is outside 0..{points}")
+        else:
+            # A section without items: nothing to score.
+            is_leaf = False
+            possible, earned, problems, applicable = ZERO, ZERO, 0, 0
+        parent_id = item.parent_id
+        if parent_id is not None:
+            parent_acc = acc.get(parent_id)
+            if parent_acc is None:
+                acc[parent_id] = [possible, earned, problems, applicable]
+            else:
+                parent_acc[0] += possible
+                parent_acc[1] += earned
+                parent_acc[2] += problems
+                parent_acc[3] += applicable
+        rows.append(RollupRow(
+            item_id=item_id, code=item.code, title=item.title, depth=item.depth, is_leaf=is_leaf,
+            serious=item.serious, possible=possible, earned=earned,
+            rate=score_rate(earned, possible) if applicable else None,
+            serious_problems=problems, applicable=bool(applicable), parent_id=parent_id,
+        ))
+    rows.reverse()
+    return rows
+
+
+def totals(rows: Iterable[RollupRow], *, title: str = "") -> RollupRow:
+    """The whole standard as one row: the sums of the top-level rows (item_id 0, depth -1)."""
+    possible, earned, problems, applicable = ZERO, ZERO, 0, False
+    for row in rows:
+        if row.parent_id is None:
+            possible += row.possible
+            earned += row.earned
+            problems += row.serious_problems
+            applicable = applicable or row.applicable
+    return RollupRow(
+        item_id=0, code="", title=title, depth=-1, is_leaf=False, serious=False, possible=possible,
+        earned=earned, rate=score_rate(earned, possible) if applicable else None,
+        serious_problems=problems, applicable=applicable, parent_id=None,
+    )
