@@ -40,7 +40,12 @@ class Standard(models.Model):
         verbose_name = _("standard")
         verbose_name_plural = _("standards")
         ordering = ["name", "-created_at"]
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="standard_name_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="standard_name_version_unique"),
+            # Activating a version retires the one before it: one active version per name.
+            models.UniqueConstraint(fields=["name"], condition=models.Q(status="active"),
+                                    name="standard_one_active_per_name"),
+        ]
         indexes = [models.Index(fields=["status", "name"])]
 
     def __str__(self):
