@@ -1,0 +1,125 @@
+"""The hazard's history: one function per event type, each writing exactly one immutable
+HazardEvent row. Called by hazards.services inside the action's transaction, after the hazard's
+new state is known, so from/to status are exact. Rows are never updated or deleted."""
+
+from __future__ import annotations
+
+import datetime
+
+from .lifecycle import Action
+from .models import HazardEvent
+
+
+def _name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _record(hazard, action, *, by, from_status, actor_name="", comment="", **data) -> HazardEvent:
+    return HazardEvent.objects.create(
+        hazard=hazard, action=action, from_status=from_status or "", to_status=hazard.status, actor=by,
+        # The name is a snapshot: the party acting (recorded by staff), else the signed-in user.
+        actor_name=actor_name or _name(by), comment=comment or "",
+        data={k: _iso(v) for k, v in data.items() if v is not None},
+    )
+
+
+def hazard_registered(hazard, *, by, photos: int = 0) -> HazardEvent:
+    return _record(hazard, Action.REGISTER, by=by, from_status="", number=hazard.number, source=hazard.source,
+                   source_result=hazard.source_result_id, photos=photos or None,
+                   inspection=(hazard.source_result.inspection.number if hazard.source_result_id else None))
+
+
+def hazard_edited(hazard, *, by, from_status, changes: dict[str, tuple]) -> HazardEvent:
+    return _record(hazard, Action.EDIT, by=by, from_status=from_status,
+                   changes={field: [_show(old), _show(new)] for field, (old, new) in changes.items()})
+
+
+def _show(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return str(value)
+    return str(value)
+
+
+def hazard_notified(hazard, *, by, from_status, notice) -> HazardEvent:
+    return _record(hazard, Action.NOTIFY, by=by, from_status=from_status, notice=notice.number,
+                   notice_id=notice.pk, deadline=hazard.deadline, addressee=notice.addressee)
+
+
+def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice, signed_scan: bool) -> HazardEvent:
+    return _record(hazard, Action.ACKNOWLEDGE, by=by, from_status=from_status, actor_name=acknowledged_by_name,
+                   notice=notice.number if notice else None, signed_scan=signed_scan or None,
+                   recorded_by=_name(by) or None)
+
+
+def service_recorded(hazard, *, by, from_status, record) -> HazardEvent:
+    return _record(hazard, Action.SERVICE, by=by, from_status=from_status, comment=record.description,
+                   service_id=record.pk, date=record.date)
+
+
+def extension_requested(hazard, *, by, from_status, extension) -> HazardEvent:
+    return _record(hazard, Action.REQUEST_EXTENSION, by=by, from_status=from_status,
+                   actor_name=extension.requested_by_name, comment=extension.reason, extension_id=extension.pk,
+                   old_deadline=extension.old_deadline, requested_deadline=extension.requested_deadline,
+                   recorded_by=_name(by) or None)
+
+
+def extension_approved(hazard, *, by, from_status, extension, old_deadline) -> HazardEvent:
+    return _record(hazard, Action.APPROVE_EXTENSION, by=by, from_status=from_status,
+                   comment=extension.decision_comment, extension_id=extension.pk, old_deadline=old_deadline,
+                   new_deadline=hazard.deadline)
+
+
+def extension_denied(hazard, *, by, from_status, extension) -> HazardEvent:
+    return _record(hazard, Action.DENY_EXTENSION, by=by, from_status=from_status,
+                   comment=extension.decision_comment, extension_id=extension.pk,
+                   deadline=hazard.deadline, requested_deadline=extension.requested_deadline)
+
+
+def hazard_supervised(hazard, *, by, from_status, notice, old_deadline, days_overdue: int) -> HazardEvent:
+    return _record(hazard, Action.SUPERVISE, by=by, from_status=from_status, notice=notice.number,
+                   notice_id=notice.pk, old_deadline=old_deadline, new_deadline=hazard.deadline,
+                   days_overdue=days_overdue, supervision_count=hazard.supervision_count)
+
+
+def hazard_reported(hazard, *, by, from_status, report) -> HazardEvent:
+    return _record(hazard, Action.REPORT, by=by, from_status=from_status, comment=report.comment,
+                   report_id=report.pk, addressee=report.addressee, report_date=report.report_date)
+
+
+def reply_submitted(hazard, *, by, from_status, reply, photos: int) -> HazardEvent:
+    return _record(hazard, Action.SUBMIT_REPLY, by=by, from_status=from_status, actor_name=reply.submitted_by_name,
+                   reply_id=reply.pk, result=reply.result, photos=photos or None, recorded_by=_name(by) or None)
+
+
+def hazard_accepted(hazard, *, by, from_status, acceptance, whitelist_entry=None, photos: int = 0) -> HazardEvent:
+    return _record(hazard, Action.ACCEPT, by=by, from_status=from_status, comment=acceptance.comment,
+                   acceptance_id=acceptance.pk, photos=photos or None,
+                   whitelist_id=whitelist_entry.pk if whitelist_entry else None,
+                   frozen_until=whitelist_entry.frozen_until if whitelist_entry else None)
+
+
+def hazard_rejected(hazard, *, by, from_status, acceptance) -> HazardEvent:
+    return _record(hazard, Action.REJECT, by=by, from_status=from_status, comment=acceptance.comment,
+                   acceptance_id=acceptance.pk)
+
+
+def hazard_closed(hazard, *, by, from_status, comment="") -> HazardEvent:
+    return _record(hazard, Action.CLOSE, by=by, from_status=from_status, comment=comment)
+
+
+def hazard_voided(hazard, *, by, from_status, reason) -> HazardEvent:
+    return _record(hazard, Action.VOID, by=by, from_status=from_status, comment=reason)
+
+
+def photo_added(hazard, *, by, from_status, photo) -> HazardEvent:
+    return _record(hazard, Action.ADD_PHOTO, by=by, from_status=from_status, photo_id=photo.pk, kind=photo.kind)

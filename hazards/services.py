@@ -1,0 +1,642 @@
+"""Every write to a hazard file. Each lifecycle function: keyword-only, one transaction, the hazard
+row locked (select_for_update), lifecycle.check, the version compared ("changed meanwhile"),
+version bumped, full_clean() before save(update_fields=...), exactly one HazardEvent.
+
+Errors: lifecycle refusals raise lifecycle.ActionRefused (ChangedMeanwhile for a stale form or a
+lost race); bad input raises django ValidationError (field-keyed where a form field exists).
+
+Party actions (acknowledge, extension request, reply) take `by` = the staff user recording them
+and the party's name; the portal will call the same functions with by=None."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from org.selectors import user_membership
+
+from . import events
+from .lifecycle import (
+    FIXED_AFTER_NOTIFY,
+    Action,
+    ActionRefused,
+    ChangedMeanwhile,
+    check,
+    check_register,
+    local_today,
+)
+from .models import (
+    Acceptance,
+    AuthorityReport,
+    ExtensionRequest,
+    Hazard,
+    HazardPhoto,
+    Notice,
+    NumberCounter,
+    ReplyPhoto,
+    RiskCategory,
+    ServiceRecord,
+    WhitelistEntry,
+    WorkOrderReply,
+)
+
+S = Hazard.Status
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+THUMBNAIL_SIZE = (320, 320)
+
+MAJOR_FIELDS = frozenset({
+    "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
+    "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
+    "plan_safety_measures",
+})
+EDITABLE_FIELDS = frozenset({
+    "location", "description", "category", "severity", "basis", "discovered_on", "responsible_name",
+    "responsible_email", "responsible_phone", "required_measures", "deadline",
+}) | MAJOR_FIELDS
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def next_number(key: str, prefix: str, year: int, width: int) -> str:
+    """The next gap-free number of a per-year series, e.g. ("hazard", "YH", 2026, 6) → YH-2026-000001.
+    The counter row stays locked until the caller's transaction ends, so a rolled-back creation
+    gives its number back and concurrent callers queue instead of colliding."""
+    NumberCounter.objects.get_or_create(key=key, year=year)
+    counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{year}-{counter.last:0{width}d}"
+
+
+def hazard_number(year: int) -> str:
+    return next_number("hazard", "YH", year, 6)
+
+
+def notice_number(kind: str, year: int) -> str:
+    if kind == Notice.Kind.SUPERVISION:
+        return next_number("supervision", "DD", year, 5)
+    return next_number("notice", "GZ", year, 5)
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def validate_photo(image) -> None:
+    """A real image (JPEG/PNG/WebP/GIF), at most 10 MB and 40 megapixels; read headers only."""
+    from PIL import Image, UnidentifiedImageError
+
+    size = getattr(image, "size", None)
+    if size is None:
+        image.seek(0, os.SEEK_END)
+        size = image.tell()
+    if size > MAX_PHOTO_BYTES:
+        raise ValidationError(_("The photo is %(size).1f MB; at most %(max)d MB is allowed.")
+                              % {"size": size / 1024 / 1024, "max": MAX_PHOTO_BYTES // 1024 // 1024},
+                              code="photo_too_large")
+    try:
+        image.seek(0)
+        with Image.open(image) as img:
+            fmt, (width, height) = img.format, img.size
+            if width * height > MAX_PHOTO_PIXELS:
+                raise ValidationError(
+                    _("The photo has %(mp).1f megapixels (%(w)d × %(h)d); at most %(max)d megapixels are allowed.")
+                    % {"mp": width * height / 1e6, "w": width, "h": height, "max": MAX_PHOTO_PIXELS // 1_000_000},
+                    code="photo_too_many_pixels")
+            img.verify()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(_("This file is not a readable image; upload a JPEG, PNG or WebP photo."),
+                              code="photo_not_image") from None
+    finally:
+        image.seek(0)
+    if fmt not in PHOTO_FORMATS:
+        raise ValidationError(_("Images of type %(format)s are not accepted; upload a JPEG, PNG or WebP photo.")
+                              % {"format": fmt}, code="photo_format")
+
+
+def make_thumbnail(image) -> ContentFile:
+    from PIL import Image, ImageOps
+
+    image.seek(0)
+    with Image.open(image) as img:
+        img = ImageOps.exif_transpose(img)
+        img.thumbnail(THUMBNAIL_SIZE)
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=80, optimize=True)
+    image.seek(0)
+    stem = os.path.splitext(os.path.basename(getattr(image, "name", "") or "photo"))[0][:60]
+    return ContentFile(out.getvalue(), name=f"{stem}_thumb.jpg")
+
+
+def _photo_create(model, *, image, **fields):
+    validate_photo(image)
+    thumb = make_thumbnail(image)
+    photo = model(image=image, **fields)
+    photo.thumbnail.save(thumb.name, thumb, save=False)
+    photo.full_clean()
+    photo.save()
+    return photo
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _lock(hazard: Hazard, action: str, by, *, expected_version: int | None = None,
+          today: datetime.date | None = None) -> Hazard:
+    """Lock the hazard row, then refuse if it changed since the caller read it, or if the action
+    is not allowed now. Without an expected version, a status change while waiting for the lock
+    (a lost race) is "changed meanwhile" too: never act on a state the user did not see."""
+    locked = (Hazard.objects.select_for_update(of=("self",))
+              .select_related("unit", "site", "category").get(pk=hazard.pk))
+    if expected_version is not None and expected_version != locked.version:
+        raise ChangedMeanwhile()
+    if expected_version is None and hazard.status != locked.status:
+        raise ChangedMeanwhile()
+    check(locked, action, by, today=today)
+    return locked
+
+
+def _save(hazard: Hazard, fields: Iterable[str]) -> None:
+    hazard.version += 1
+    hazard.full_clean()
+    hazard.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _required(**values) -> None:
+    errors = {name: _("This field is required.") for name, value in values.items()
+              if value is None or (isinstance(value, str) and not value.strip())}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _issuing_unit(by, site):
+    membership = user_membership(by) if by is not None else None
+    return membership.unit if membership else site.unit
+
+
+def _latest_hazard_notice(hazard) -> Notice | None:
+    return hazard.notices.filter(kind=Notice.Kind.HAZARD).order_by("-issued_at", "-id").first()
+
+
+# --- registration and editing ----------------------------------------------------------------
+
+@transaction.atomic
+def hazard_register(*, site, description, category, severity=Hazard.Severity.GENERAL, discovered_on, by,
+                    location="", basis="", responsible_name="", responsible_email="", responsible_phone="",
+                    required_measures="", deadline=None, photos=(), source_result=None,
+                    **major_fields) -> Hazard:
+    check_register(site, by)
+    unknown = set(major_fields) - MAJOR_FIELDS
+    if unknown:
+        raise TypeError(f"hazard_register got unexpected fields: {sorted(unknown)}")
+    if not category.active:
+        raise ValidationError({"category": _("The risk category “%(name)s” is no longer in use.")
+                               % {"name": category.name}})
+    if source_result is not None and Hazard.objects.filter(source_result=source_result).exists():
+        raise ActionRefused(_("A hazard was already registered for this finding."))
+    hazard = Hazard(
+        site=site, unit=site.unit, description=description, category=category, severity=severity,
+        discovered_on=discovered_on, discovered_by=by, location=location, basis=basis,
+        responsible_name=responsible_name, responsible_email=responsible_email,
+        responsible_phone=responsible_phone, required_measures=required_measures, deadline=deadline,
+        source=Hazard.Source.INSPECTION if source_result is not None else Hazard.Source.MANUAL,
+        source_result=source_result, status=S.REGISTERED, **major_fields,
+    )
+    # Validate before taking a number, so a bad form does not hold the counter lock needlessly.
+    hazard.full_clean(exclude=["number"])
+    hazard.number = hazard_number(local_today().year)
+    hazard.save()
+    for image in photos:
+        _photo_create(HazardPhoto, image=image, hazard=hazard, kind=HazardPhoto.Kind.BEFORE, uploaded_by=by)
+    events.hazard_registered(hazard, by=by, photos=len(photos))
+    return hazard
+
+
+@transaction.atomic
+def hazard_update(*, hazard, by, expected_version=None, **fields) -> Hazard:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"hazard_update cannot change: {sorted(unknown)}")
+    hazard = _lock(hazard, Action.EDIT, by, expected_version=expected_version)
+    changes = {name: (getattr(hazard, name), value) for name, value in fields.items()
+               if getattr(hazard, name) != value}
+    if not changes:
+        return hazard
+    if hazard.status != S.REGISTERED:
+        fixed = sorted(set(changes) & FIXED_AFTER_NOTIFY)
+        if fixed:
+            labels = ", ".join(str(Hazard._meta.get_field(f).verbose_name) for f in fixed)
+            raise ActionRefused(_("Once the hazard notice is issued these cannot be changed here: %(fields)s. "
+                                  "The deadline moves only by an approved extension or a supervision notice.")
+                                % {"fields": labels})
+    if "category" in changes and not fields["category"].active:
+        raise ValidationError({"category": _("The risk category “%(name)s” is no longer in use.")
+                               % {"name": fields["category"].name}})
+    for name, (_old, new) in changes.items():
+        setattr(hazard, name, new)
+    _save(hazard, changes)
+    events.hazard_edited(hazard, by=by, from_status=hazard.status, changes=changes)
+    return hazard
+
+
+def _default_category() -> RiskCategory:
+    category = RiskCategory.objects.filter(code="OTHER", active=True).first()
+    if category is None:
+        raise ActionRefused(_("Choose a risk category for the new hazards."))
+    return category
+
+
+def _inspection_problems(inspection):
+    try:
+        from audits.selectors import inspection_problems
+    except ImportError:
+        from audits.models import InspectionResult
+
+        return (InspectionResult.objects.filter(inspection=inspection).exclude(problem="")
+                .select_related("item").order_by("item__sort_key"))
+    return inspection_problems(inspection)
+
+
+@transaction.atomic
+def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Hazard]:
+    """One hazard per finding with a problem, linked back by source_result; findings that already
+    have a hazard are skipped, so running it again creates nothing twice."""
+    from audits.models import Inspection, InspectionEvent
+
+    # Lock the inspection: two clicks at once queue, and the second sees the first's hazards.
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("site__unit").get(
+        pk=inspection.pk)
+    if inspection.site is None:
+        raise ActionRefused(_("This inspection has no site; register its hazards by hand on the site concerned."))
+    if inspection.status == Inspection.Status.DRAFT:
+        raise ActionRefused(_("Submit the inspection before creating hazards from its findings."))
+    check_register(inspection.site, by)
+    category = category or _default_category()
+    site = inspection.site
+    linked = set(Hazard.objects.filter(source_result__inspection=inspection).values_list("source_result_id",
+                                                                                          flat=True))
+    created = []
+    for result in _inspection_problems(inspection):
+        if result.pk in linked or not result.problem.strip():
+            continue
+        result.inspection = inspection
+        created.append(hazard_register(
+            site=site, description=result.problem.strip(), category=category, discovered_on=inspection.date,
+            by=by, basis=f"{result.item.code} {result.item.title}", required_measures=result.measure.strip(),
+            responsible_name=site.contact_name, responsible_email=site.contact_email,
+            responsible_phone=site.contact_phone, source_result=result,
+        ))
+    if created:
+        InspectionEvent.objects.create(
+            inspection=inspection, action=InspectionEvent.Action.HAZARDS_CREATED, from_status=inspection.status,
+            to_status=inspection.status, actor=by, comment=", ".join(h.number for h in created),
+        )
+    return created
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+def _issue(notice: Notice, hazards: Sequence[Hazard]) -> Notice:
+    from .documents import render_notice_pdf, store_document
+
+    notice.full_clean(exclude=["file", "sha256"])
+    notice.save()
+    notice.hazards.set(hazards)
+    store_document(notice, render_notice_pdf(notice))
+    return notice
+
+
+@transaction.atomic
+def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
+                  expected_versions: dict[int, int] | None = None) -> Notice:
+    """One hazard notice (告知书) covering one or more hazards of ONE site."""
+    if not hazards:
+        raise ActionRefused(_("Choose at least one hazard to notify."))
+    if len({h.site_id for h in hazards}) > 1:
+        raise ActionRefused(_("One notice covers hazards of one site only; notify each site separately."))
+    expected_versions = expected_versions or {}
+    locked = []
+    refusals = []
+    # Lock in primary-key order so two notices over overlapping hazards cannot deadlock.
+    for hazard in sorted(hazards, key=lambda h: h.pk):
+        try:
+            locked.append(_lock(hazard, Action.NOTIFY, by, expected_version=expected_versions.get(hazard.pk)))
+        except ChangedMeanwhile:
+            raise
+        except ActionRefused as exc:
+            # Collect every hazard's reason: the user fixes them all at once.
+            refusals.append(f"{hazard.number}: {exc.message}")
+    if refusals:
+        if len(hazards) == 1:
+            raise ActionRefused(refusals[0].split(": ", 1)[1])
+        raise ActionRefused(" ".join(refusals))
+    site = locked[0].site
+    names = list(dict.fromkeys(h.responsible_name.strip() for h in locked))
+    email = next((h.responsible_email for h in locked if h.responsible_email), "")
+    notice = Notice(
+        kind=Notice.Kind.HAZARD, number=notice_number(Notice.Kind.HAZARD, local_today().year), site=site,
+        unit=_issuing_unit(by, site), addressee="、".join(names)[:200], addressee_email=email,
+        deadline=min(h.deadline for h in locked), language=language, issued_by=by,
+    )
+    now = timezone.now()
+    for hazard in locked:
+        from_status = hazard.status
+        hazard.status, hazard.notified_at = S.NOTIFIED, now
+        _save(hazard, ["status", "notified_at"])
+        hazard._from_status = from_status
+    _issue(notice, locked)
+    for hazard in locked:
+        events.hazard_notified(hazard, by=by, from_status=hazard._from_status, notice=notice)
+    return notice
+
+
+@transaction.atomic
+def hazard_acknowledge(*, hazard, acknowledged_by_name, by, signed_scan=None, expected_version=None) -> Hazard:
+    """Receipt of the notice (签收), by the party or recorded by staff with a scan of the signed notice."""
+    _required(acknowledged_by_name=acknowledged_by_name)
+    hazard = _lock(hazard, Action.ACKNOWLEDGE, by, expected_version=expected_version)
+    if signed_scan is not None and getattr(signed_scan, "size", 0) > MAX_SCAN_BYTES:
+        raise ValidationError({"signed_scan": _("The scan is larger than %(max)d MB.")
+                               % {"max": MAX_SCAN_BYTES // 1024 // 1024}})
+    notice = _latest_hazard_notice(hazard)
+    if notice is not None and notice.acknowledged_at is None:
+        # One signature covers the whole notice; later hazards of it keep the first receipt.
+        notice.acknowledged_at, notice.acknowledged_by_name = timezone.now(), acknowledged_by_name.strip()
+        fields = ["acknowledged_at", "acknowledged_by_name"]
+        if signed_scan is not None:
+            notice.signed_scan.save(f"{notice.number}-signed{os.path.splitext(signed_scan.name)[1]}",
+                                    signed_scan, save=False)
+            fields.append("signed_scan")
+        notice.save(update_fields=fields)
+    from_status = hazard.status
+    hazard.status = S.RECTIFYING
+    _save(hazard, ["status"])
+    events.hazard_acknowledged(hazard, by=by, from_status=from_status, notice=notice,
+                               acknowledged_by_name=acknowledged_by_name.strip(), signed_scan=signed_scan is not None)
+    return hazard
+
+
+@transaction.atomic
+def hazard_record_service(*, hazard, date, description, by, expected_version=None) -> ServiceRecord:
+    _required(date=date, description=description)
+    hazard = _lock(hazard, Action.SERVICE, by, expected_version=expected_version)
+    if date > local_today():
+        raise ValidationError({"date": _("A service cannot be recorded for a future date.")})
+    record = ServiceRecord(hazard=hazard, date=date, description=description.strip(), by=by)
+    record.full_clean()
+    record.save()
+    _save(hazard, [])
+    events.service_recorded(hazard, by=by, from_status=hazard.status, record=record)
+    return record
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+@transaction.atomic
+def hazard_request_extension(*, hazard, requested_deadline, reason, requested_by_name, by,
+                             expected_version=None) -> ExtensionRequest:
+    _required(requested_deadline=requested_deadline, reason=reason, requested_by_name=requested_by_name)
+    hazard = _lock(hazard, Action.REQUEST_EXTENSION, by, expected_version=expected_version)
+    if requested_deadline <= hazard.deadline:
+        raise ValidationError({"requested_deadline": _("The requested deadline must be later than the current "
+                                                       "deadline %(deadline)s.")
+                               % {"deadline": hazard.deadline.isoformat()}})
+    if requested_deadline <= local_today():
+        raise ValidationError({"requested_deadline": _("The requested deadline must be in the future.")})
+    extension = ExtensionRequest(hazard=hazard, old_deadline=hazard.deadline, requested_deadline=requested_deadline,
+                                 reason=reason.strip(), requested_by_name=requested_by_name.strip())
+    extension.full_clean()
+    extension.save()
+    _save(hazard, [])
+    events.extension_requested(hazard, by=by, from_status=hazard.status, extension=extension)
+    return extension
+
+
+@transaction.atomic
+def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_version=None) -> ExtensionRequest:
+    """Approve (the hazard's deadline becomes the requested one) or deny. The old deadline stays
+    on the request and in the event, so both deadlines are kept."""
+    action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    if not approve:
+        _required(comment=comment)
+    hazard = _lock(extension.hazard, action, by, expected_version=expected_version)
+    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    if extension.status != ExtensionRequest.Status.PENDING:
+        raise ChangedMeanwhile(_("This extension request was already decided meanwhile."))
+    extension.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.DENIED
+    extension.decided_by, extension.decided_at = by, timezone.now()
+    extension.decision_comment = (comment or "").strip()
+    extension.full_clean()
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    old_deadline = hazard.deadline
+    if approve:
+        hazard.deadline = extension.requested_deadline
+        _save(hazard, ["deadline"])
+        events.extension_approved(hazard, by=by, from_status=hazard.status, extension=extension,
+                                  old_deadline=old_deadline)
+    else:
+        _save(hazard, [])
+        events.extension_denied(hazard, by=by, from_status=hazard.status, extension=extension)
+    return extension
+
+
+def default_escalation() -> str:
+    return _("If the hazard is still not rectified by the new deadline, it will be reported to the superior "
+             "unit and the competent authority, and the supply of electricity may be restricted according to "
+             "the law.")
+
+
+@transaction.atomic
+def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_version=None,
+                     escalation=None) -> Notice:
+    """Supervision notice (督导单) for an overdue hazard: cites the original notice, days overdue,
+    sets the new deadline; counted in supervision_count."""
+    _required(new_deadline=new_deadline)
+    today = local_today()
+    hazard = _lock(hazard, Action.SUPERVISE, by, expected_version=expected_version, today=today)
+    if new_deadline <= today:
+        raise ValidationError({"new_deadline": _("The new deadline must be in the future.")})
+    old_deadline = hazard.deadline
+    days_overdue = (today - old_deadline).days
+    with translation.override(language):
+        escalation = escalation or default_escalation()
+    notice = Notice(
+        kind=Notice.Kind.SUPERVISION, number=notice_number(Notice.Kind.SUPERVISION, today.year), site=hazard.site,
+        unit=_issuing_unit(by, hazard.site), addressee=hazard.responsible_name[:200],
+        addressee_email=hazard.responsible_email, deadline=new_deadline, cites=_latest_hazard_notice(hazard),
+        days_overdue=days_overdue, escalation=escalation, language=language, issued_by=by,
+    )
+    hazard.deadline = new_deadline
+    hazard.supervision_count += 1
+    _save(hazard, ["deadline", "supervision_count"])
+    _issue(notice, [hazard])
+    events.hazard_supervised(hazard, by=by, from_status=hazard.status, notice=notice, old_deadline=old_deadline,
+                             days_overdue=days_overdue)
+    return notice
+
+
+@transaction.atomic
+def hazard_report(*, hazard, addressee, report_date, by, document=None, comment="",
+                  expected_version=None) -> AuthorityReport:
+    """Report to the authority (报告) of a major or refused hazard endangering the grid or the public."""
+    _required(addressee=addressee, report_date=report_date)
+    hazard = _lock(hazard, Action.REPORT, by, expected_version=expected_version)
+    if report_date > local_today():
+        raise ValidationError({"report_date": _("The report date cannot be in the future.")})
+    report = AuthorityReport(hazard=hazard, addressee=addressee.strip(), report_date=report_date,
+                             comment=(comment or "").strip(), by=by)
+    if document is not None:
+        report.document.save(os.path.basename(document.name), document, save=False)
+    report.full_clean()
+    report.save()
+    _save(hazard, [])
+    events.hazard_reported(hazard, by=by, from_status=hazard.status, report=report)
+    return report
+
+
+# --- reply, acceptance, closing ----------------------------------------------------------------
+
+@transaction.atomic
+def hazard_submit_reply(*, hazard, cause, handling, result, submitted_by_name, by, next_measures="", photos=(),
+                        expected_version=None) -> WorkOrderReply:
+    _required(cause=cause, handling=handling, result=result, submitted_by_name=submitted_by_name)
+    hazard = _lock(hazard, Action.SUBMIT_REPLY, by, expected_version=expected_version)
+    reply = WorkOrderReply(hazard=hazard, cause=cause.strip(), handling=handling.strip(), result=result,
+                           next_measures=(next_measures or "").strip(), submitted_by_name=submitted_by_name.strip(),
+                           recorded_by=by)
+    reply.full_clean()
+    reply.save()
+    for image in photos:
+        _photo_create(ReplyPhoto, image=image, reply=reply)
+    from_status = hazard.status
+    hazard.status = S.PENDING_ACCEPTANCE
+    _save(hazard, ["status"])
+    events.reply_submitted(hazard, by=by, from_status=from_status, reply=reply, photos=len(photos))
+    return reply
+
+
+@transaction.atomic
+def hazard_accept(*, hazard, by, comment="", self_evaluation="", expert_evaluation="", government_acceptance="",
+                  whitelist_until=None, after_photos=(), expected_version=None) -> Acceptance:
+    """On-site acceptance (验收). A reply of "no action needed" verified here may put the source
+    item on the site's whitelist until `whitelist_until` (freeze period)."""
+    hazard = _lock(hazard, Action.ACCEPT, by, expected_version=expected_version)
+    if hazard.severity == Hazard.Severity.MAJOR:
+        missing = {k: _("A major hazard's acceptance records this evaluation.")
+                   for k, v in {"self_evaluation": self_evaluation, "expert_evaluation": expert_evaluation}.items()
+                   if not (v or "").strip()}
+        if missing:
+            raise ValidationError(missing)
+    entry = None
+    if whitelist_until is not None:
+        entry = _whitelist_from(hazard, whitelist_until, by)
+    acceptance = Acceptance(hazard=hazard, result=Acceptance.Result.ACCEPTED, comment=(comment or "").strip(),
+                            self_evaluation=(self_evaluation or "").strip(),
+                            expert_evaluation=(expert_evaluation or "").strip(),
+                            government_acceptance=(government_acceptance or "").strip(), by=by)
+    acceptance.full_clean()
+    acceptance.save()
+    for image in after_photos:
+        _photo_create(HazardPhoto, image=image, hazard=hazard, kind=HazardPhoto.Kind.AFTER, uploaded_by=by)
+    from_status = hazard.status
+    hazard.status, hazard.accepted_at = S.ACCEPTED, timezone.now()
+    _save(hazard, ["status", "accepted_at"])
+    events.hazard_accepted(hazard, by=by, from_status=from_status, acceptance=acceptance, whitelist_entry=entry,
+                           photos=len(after_photos))
+    return acceptance
+
+
+def _whitelist_from(hazard, frozen_until, by) -> WhitelistEntry:
+    reply = hazard.replies.order_by("-submitted_at", "-id").first()
+    if reply is None or reply.result != WorkOrderReply.Result.NO_ACTION:
+        raise ValidationError({"whitelist_until": _("Only a reply of “no action needed”, verified on site, can put "
+                                                    "the item on the whitelist.")})
+    if hazard.source_result_id is None:
+        raise ValidationError({"whitelist_until": _("This hazard was registered by hand, not from a checklist "
+                                                    "item, so there is no item to whitelist.")})
+    if frozen_until <= local_today():
+        raise ValidationError({"whitelist_until": _("The freeze period must end in the future.")})
+    entry = WhitelistEntry(site=hazard.site, item_id=hazard.source_result.item_id, frozen_until=frozen_until,
+                           reason=reply.handling, hazard=hazard, created_by=by)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def hazard_reject(*, hazard, reason, by, expected_version=None) -> Acceptance:
+    _required(reason=reason)
+    hazard = _lock(hazard, Action.REJECT, by, expected_version=expected_version)
+    acceptance = Acceptance(hazard=hazard, result=Acceptance.Result.REJECTED, comment=reason.strip(), by=by)
+    acceptance.full_clean()
+    acceptance.save()
+    from_status = hazard.status
+    hazard.status = S.RECTIFYING
+    _save(hazard, ["status"])
+    events.hazard_rejected(hazard, by=by, from_status=from_status, acceptance=acceptance)
+    return acceptance
+
+
+@transaction.atomic
+def hazard_close(*, hazard, by, comment="", expected_version=None) -> Hazard:
+    """Close the file (销号) after acceptance."""
+    hazard = _lock(hazard, Action.CLOSE, by, expected_version=expected_version)
+    from_status = hazard.status
+    hazard.status, hazard.closed_at = S.CLOSED, timezone.now()
+    _save(hazard, ["status", "closed_at"])
+    events.hazard_closed(hazard, by=by, from_status=from_status, comment=(comment or "").strip())
+    return hazard
+
+
+@transaction.atomic
+def hazard_void(*, hazard, reason, by, expected_version=None) -> Hazard:
+    """Void a hazard registered in error (a hazard is never deleted); the reason is kept."""
+    _required(reason=reason)
+    hazard = _lock(hazard, Action.VOID, by, expected_version=expected_version)
+    from_status = hazard.status
+    hazard.status, hazard.void_reason = S.VOIDED, reason.strip()
+    _save(hazard, ["status", "void_reason"])
+    events.hazard_voided(hazard, by=by, from_status=from_status, reason=reason.strip())
+    return hazard
+
+
+@transaction.atomic
+def hazard_photo_add(*, hazard, kind, image, by, caption="", expected_version=None) -> HazardPhoto:
+    hazard = _lock(hazard, Action.ADD_PHOTO, by, expected_version=expected_version)
+    if kind not in HazardPhoto.Kind.values:
+        raise ValidationError({"kind": _("Choose before or after rectification.")})
+    photo = _photo_create(HazardPhoto, image=image, hazard=hazard, kind=kind, caption=caption, uploaded_by=by)
+    _save(hazard, [])
+    events.photo_added(hazard, by=by, from_status=hazard.status, photo=photo)
+    return photo
+
+
+# --- whitelist -------------------------------------------------------------------------------
+
+def whitelist_active_items(*, site, on_date) -> set[int]:
+    """Standard item ids exempt for `site` on `on_date` (frozen until that date or later)."""
+    return set(WhitelistEntry.objects.filter(site=site, frozen_until__gte=on_date,
+                                             revoked_at__isnull=True).values_list("item_id", flat=True))
+
+
+@transaction.atomic
+def whitelist_revoke(*, entry, by) -> WhitelistEntry:
+    entry = WhitelistEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.revoked_at is None:
+        entry.revoked_at = timezone.now()
+        entry.save(update_fields=["revoked_at"])
+    return entry
