@@ -19,6 +19,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.view_site", "org.add_site", "org.change_site",
         "org.view_membership", "org.add_membership", "org.change_membership", "org.delete_membership",
         "auth.view_user", "auth.add_user", "auth.change_user",
+        # scoring: standards and their items (the admin; the pages check MANAGING_ROLES)
+        "scoring.view_standard", "scoring.add_standard", "scoring.change_standard", "scoring.delete_standard",
+        "scoring.view_standarditem", "scoring.add_standarditem", "scoring.change_standarditem",
+        "scoring.delete_standarditem",
     ],
 }
 
