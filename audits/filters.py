@@ -1,0 +1,52 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from org.filters import UnitSubtreeFilter
+from org.models import OrgUnit, Site
+
+from .models import Inspection
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class InspectionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Inspection.Status.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Inspection.Kind.choices)
+    unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
+    date_from = django_filters.DateFilter(label=_("From"), field_name="date", lookup_expr="gte",
+                                          widget=DateInput)
+    date_to = django_filters.DateFilter(label=_("To"), field_name="date", lookup_expr="lte",
+                                        widget=DateInput)
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("date", "date"), ("number", "number"), ("status", "status"), ("kind", "kind"),
+                ("unit__path", "unit"), ("site__code", "site")),
+        field_labels={"date": _("Date"), "number": _("Number"), "status": _("Status"), "kind": _("Kind"),
+                      "unit__path": _("Unit"), "site__code": _("Site")},
+    )
+
+    class Meta:
+        model = Inspection
+        fields = ["q", "status", "kind", "unit", "site", "date_from", "date_to"]
+
+    def __init__(self, *args, units=None, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.filters["unit"].queryset = units
+        if sites is not None:
+            self.filters["site"].queryset = sites
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(number__icontains=value) | Q(title__icontains=value) | Q(site__name__icontains=value)
+            | Q(site__code__icontains=value) | Q(unit__name__icontains=value) | Q(standard__name__icontains=value)
+        )

@@ -1,0 +1,328 @@
+"""Every write to inspections. Keyword-only, one transaction each; status changes lock the
+inspection row and write their InspectionEvent in the same transaction (events are only ever
+inserted). Refusals are ValidationErrors whose messages are shown to the user as they are.
+
+Decisions where the issue was silent:
+- Numbers are taken from the year of creation (JC-<year>-<5 digits>), like a register, not from
+  the inspection date: an inspection recorded in January for a December visit is numbered in
+  the new year's sequence.
+- A result is either scored (earned 0..points), not applicable, or unscored (both empty).
+  Earned points together with not applicable is refused, as are serious problems on a
+  not-applicable item (a not-applicable item leaves every sum, so its count would vanish).
+- `by=None` is the system itself (management commands, demo data): no role or scope check.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from org.models import OrgUnit, Site
+from org.selectors import user_root_unit, user_sees_everything
+from scoring.models import Standard, StandardItem
+
+from . import lifecycle
+from .lifecycle import Action, TransitionRefused
+from .models import Inspection, InspectionEvent, InspectionNumberCounter, InspectionResult, ResultPhoto
+
+NUMBER_PREFIX = "JC"
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS_PER_RESULT = 12
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MAX_PHOTO_PIXELS = 60_000_000
+UNSCORED_LISTED = 20
+
+User = get_user_model()
+
+
+# ---------------------------------------------------------------- helpers
+
+def _in_scope(by, unit: OrgUnit) -> bool:
+    if by is None or user_sees_everything(by):
+        return True
+    root = user_root_unit(by)
+    return root is not None and unit.path.startswith(root.path)
+
+
+def _locked(inspection: Inspection) -> Inspection:
+    """The inspection re-read with its row locked for the rest of the transaction."""
+    return Inspection.objects.select_for_update().get(pk=inspection.pk)
+
+
+def _check(inspection: Inspection, action: str, by) -> lifecycle.Transition:
+    if not _in_scope(by, inspection.unit):
+        # Defence in depth: views already answer 404 for inspections outside the user's scope.
+        raise TransitionRefused(_("This inspection is outside your unit."))
+    return lifecycle.check(inspection, action, by)
+
+
+def _event(inspection: Inspection, action: str, *, from_status: str, to_status: str, by,
+           comment: str = "") -> InspectionEvent:
+    return InspectionEvent.objects.create(inspection=inspection, action=action, from_status=from_status,
+                                          to_status=to_status, actor=by, comment=comment)
+
+
+def _next_number(year: int) -> str:
+    counter = InspectionNumberCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        # get_or_create runs its insert in a savepoint and re-reads on a concurrent insert.
+        InspectionNumberCounter.objects.get_or_create(year=year)
+        counter = InspectionNumberCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{NUMBER_PREFIX}-{year}-{counter.last:05d}"
+
+
+def to_decimal(value) -> Decimal | None:
+    """A points value from a form or a sheet as Decimal, None for empty; ValidationError when not
+    a number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValidationError({"earned": _("“%(value)s” is not a number.") % {"value": value}}) from exc
+    if not number.is_finite():
+        raise ValidationError({"earned": _("“%(value)s” is not a number.") % {"value": value}})
+    return number
+
+
+def validate_result(*, item: StandardItem, earned: Decimal | None, not_applicable: bool,
+                    serious_problems: int) -> None:
+    """The rules of one result, shared by the recording page and the sheet import."""
+    errors: dict[str, list] = {}
+    if not item.is_leaf:
+        errors.setdefault("earned", []).append(
+            _("Item %(code)s is a section: results are recorded on its leaf items.") % {"code": item.code})
+    if earned is not None:
+        if not_applicable:
+            errors.setdefault("earned", []).append(
+                _("Item %(code)s: give earned points or mark it not applicable, not both.") % {"code": item.code})
+        elif earned < 0:
+            errors.setdefault("earned", []).append(
+                _("Earned points cannot be negative (item %(code)s).") % {"code": item.code})
+        elif earned > item.points:
+            errors.setdefault("earned", []).append(
+                _("Earned points %(earned)s exceed the standard points %(points)s of item %(code)s.")
+                % {"earned": earned, "points": item.points, "code": item.code})
+        elif earned != earned.quantize(Decimal("0.01")):
+            errors.setdefault("earned", []).append(_("Earned points have at most 2 decimal places."))
+    if serious_problems is None or serious_problems < 0 or int(serious_problems) != serious_problems:
+        errors.setdefault("serious_problems", []).append(
+            _("The number of serious problems must be a whole number, 0 or more."))
+    elif serious_problems > 32767:
+        errors.setdefault("serious_problems", []).append(_("The number of serious problems is too large."))
+    elif serious_problems and not_applicable:
+        errors.setdefault("serious_problems", []).append(
+            _("A not-applicable item cannot have serious problems (item %(code)s).") % {"code": item.code})
+    if errors:
+        raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------- creation
+
+def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | None, unit: OrgUnit | None,
+            group: OrgUnit | None, inspectors: Iterable, title: str, by, event_action: str,
+            event_comment: str = "") -> Inspection:
+    if not lifecycle.role_allows(by, lifecycle.CREATE_ROLES):
+        raise TransitionRefused(_("Your role may not create inspections."))
+    errors: dict[str, list] = {}
+    if standard.status != Standard.Status.ACTIVE:
+        errors["standard"] = [_("Standard “%(standard)s” is %(status)s: only an active standard can be used.")
+                              % {"standard": standard, "status": standard.get_status_display()}]
+    if kind not in Inspection.Kind.values:
+        errors["kind"] = [_("Unknown inspection kind “%(kind)s”.") % {"kind": kind}]
+    if site is not None:
+        if unit is not None and unit.pk != site.unit_id:
+            errors["unit"] = [_("The site belongs to %(unit)s; leave the unit empty or choose that unit.")
+                              % {"unit": site.unit}]
+        unit = site.unit
+    if unit is None:
+        errors["site"] = [_("Choose the site or the unit to inspect.")]
+    elif not _in_scope(by, unit):
+        errors["site" if site else "unit"] = [_("%(target)s is outside your unit.") % {"target": site or unit}]
+    if group is not None and not _in_scope(by, group):
+        errors["group"] = [_("The inspection group %(group)s is outside your unit.") % {"group": group}]
+    inspectors = list(inspectors)
+    for person in inspectors:
+        membership = getattr(person, "membership", None)
+        if by is not None and (membership is None or not _in_scope(by, membership.unit)):
+            errors.setdefault("inspectors", []).append(
+                _("%(person)s is not in your unit.") % {"person": person.get_full_name() or person.username})
+    if not isinstance(date, datetime.date):
+        errors["date"] = [_("Enter the inspection date.")]
+    if errors:
+        raise ValidationError(errors)
+
+    inspection = Inspection(
+        number=_next_number(timezone.localdate().year), title=title.strip(), kind=kind, standard=standard,
+        site=site, unit=unit, group=group, date=date, created_by=by,
+    )
+    inspection.full_clean()
+    inspection.save()
+    if inspectors:
+        inspection.inspectors.set(inspectors)
+    leaf_ids = StandardItem.objects.filter(standard=standard, is_leaf=True).order_by("sort_key").values_list(
+        "id", flat=True)
+    InspectionResult.objects.bulk_create(
+        [InspectionResult(inspection=inspection, item_id=item_id) for item_id in leaf_ids], batch_size=500)
+    _event(inspection, event_action, from_status="", to_status=inspection.status, by=by, comment=event_comment)
+    return inspection
+
+
+@transaction.atomic
+def inspection_create(*, standard: Standard, kind: str, date: datetime.date, site: Site | None = None,
+                      unit: OrgUnit | None = None, group: OrgUnit | None = None, inspectors: Iterable = (),
+                      title: str = "", by) -> Inspection:
+    """A new draft inspection of a site (its unit follows the site) or of a unit, against an active
+    standard, with one empty result per leaf item."""
+    return _create(standard=standard, kind=kind, date=date, site=site, unit=unit, group=group,
+                   inspectors=inspectors, title=title, by=by, event_action=InspectionEvent.Action.CREATED)
+
+
+# ---------------------------------------------------------------- recording
+
+@transaction.atomic
+def result_save(*, inspection: Inspection, item: StandardItem, earned: Decimal | None, not_applicable: bool,
+                finding: str = "", problem: str = "", measure: str = "", serious_problems: int = 0,
+                by) -> InspectionResult:
+    """Record one leaf's result on a draft. earned=None and not_applicable=False clears the score."""
+    inspection = _locked(inspection)
+    _check(inspection, Action.RECORD, by)
+    try:
+        result = InspectionResult.objects.select_related("item").get(inspection=inspection, item=item)
+    except InspectionResult.DoesNotExist as exc:
+        raise ValidationError(_("Item %(code)s is not part of this inspection.") % {"code": item.code}) from exc
+    if earned is not None and not isinstance(earned, Decimal):
+        earned = to_decimal(earned)
+    validate_result(item=result.item, earned=earned, not_applicable=bool(not_applicable),
+                    serious_problems=serious_problems)
+    result.earned = None if not_applicable else earned
+    result.not_applicable = bool(not_applicable)
+    result.finding, result.problem, result.measure = finding.strip(), problem.strip(), measure.strip()
+    result.serious_problems = serious_problems
+    result.updated_by = by
+    result.full_clean(exclude=["inspection", "item", "updated_by"])
+    result.save(update_fields=["earned", "not_applicable", "finding", "problem", "measure", "serious_problems",
+                               "updated_by", "updated_at"])
+    return result
+
+
+def validate_photo(upload) -> str:
+    """The Pillow format name of an uploaded photo, or a ValidationError saying what is wrong."""
+    from PIL import Image, UnidentifiedImageError
+
+    size = getattr(upload, "size", None)
+    if not size:
+        raise ValidationError({"image": _("The photo is empty.")})
+    if size > MAX_PHOTO_BYTES:
+        raise ValidationError({"image": _("The photo is larger than %(limit)s MB.")
+                               % {"limit": MAX_PHOTO_BYTES // (1024 * 1024)}})
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format = image.format
+            if image.width * image.height > MAX_PHOTO_PIXELS:
+                raise ValidationError({"image": _("The photo has too many pixels.")})
+            image.verify()
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValidationError({"image": _("The file is not a readable image (JPEG, PNG or WebP).")}) from exc
+    finally:
+        upload.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError({"image": _("Photos must be JPEG, PNG or WebP images, not %(format)s.")
+                               % {"format": image_format}})
+    return image_format
+
+
+@transaction.atomic
+def photo_add(*, inspection: Inspection, result: InspectionResult, image, by) -> ResultPhoto:
+    """Attach a photo (from the tablet's camera or a file) to a result of a draft inspection."""
+    inspection = _locked(inspection)
+    _check(inspection, Action.RECORD, by)
+    if result.inspection_id != inspection.pk:
+        raise ValidationError(_("This result belongs to another inspection."))
+    if ResultPhoto.objects.filter(result=result).count() >= MAX_PHOTOS_PER_RESULT:
+        raise ValidationError({"image": _("An item can have at most %(n)s photos.") % {"n": MAX_PHOTOS_PER_RESULT}})
+    image_format = validate_photo(image)
+    photo = ResultPhoto(result=result, uploaded_by=by)
+    stem = f"{inspection.number}-{result.item.code}".replace(".", "_")
+    photo.image.save(f"{stem}.{PHOTO_FORMATS[image_format]}", image, save=False)
+    photo.save()
+    return photo
+
+
+# ---------------------------------------------------------------- lifecycle
+
+def unscored_codes(inspection: Inspection) -> list[str]:
+    rows = (InspectionResult.objects.filter(inspection=inspection, earned__isnull=True, not_applicable=False)
+            .order_by("item__sort_key").values_list("item__code", flat=True))
+    return list(rows)
+
+
+@transaction.atomic
+def inspection_submit(*, inspection: Inspection, by) -> Inspection:
+    """draft → submitted. Refused while any leaf is unscored (listing them); results are then
+    read-only until a manager reopens it."""
+    inspection = _locked(inspection)
+    transition = _check(inspection, Action.SUBMIT, by)
+    missing = unscored_codes(inspection)
+    if missing:
+        listed = "、".join(missing[:UNSCORED_LISTED])
+        if len(missing) > UNSCORED_LISTED:
+            listed += " " + _("and %(n)s more") % {"n": len(missing) - UNSCORED_LISTED}
+        raise ValidationError(
+            _("%(count)s item(s) are not scored yet: %(codes)s. Give each earned points or mark it not applicable.")
+            % {"count": len(missing), "codes": listed}, code="unscored")
+    return _move(inspection, transition, by=by, timestamp_field="submitted_at")
+
+
+@transaction.atomic
+def inspection_reopen(*, inspection: Inspection, reason: str, by) -> Inspection:
+    """submitted → draft, by a manager, with the reason recorded in the history."""
+    inspection = _locked(inspection)
+    transition = _check(inspection, Action.REOPEN, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for reopening the inspection.")})
+    return _move(inspection, transition, by=by, comment=reason)
+
+
+@transaction.atomic
+def inspection_lock(*, inspection: Inspection, by) -> Inspection:
+    """submitted → locked: final, nothing changes any more."""
+    inspection = _locked(inspection)
+    transition = _check(inspection, Action.LOCK, by)
+    return _move(inspection, transition, by=by, timestamp_field="locked_at")
+
+
+def _move(inspection: Inspection, transition: lifecycle.Transition, *, by, comment: str = "",
+          timestamp_field: str | None = None) -> Inspection:
+    from_status = inspection.status
+    inspection.status = transition.target
+    fields = ["status"]
+    if timestamp_field:
+        setattr(inspection, timestamp_field, timezone.now())
+        fields.append(timestamp_field)
+    inspection.save(update_fields=fields)
+    _event(inspection, _EVENT_FOR[transition.action], from_status=from_status, to_status=inspection.status,
+           by=by, comment=comment)
+    return inspection
+
+
+_EVENT_FOR = {
+    Action.SUBMIT: InspectionEvent.Action.SUBMITTED,
+    Action.REOPEN: InspectionEvent.Action.REOPENED,
+    Action.LOCK: InspectionEvent.Action.LOCKED,
+}
