@@ -174,31 +174,40 @@ def read_rows(file, columns: list[Column], *, filename: str | None = None) -> li
     missing required columns (all listed) and duplicated columns."""
     workbook = open_workbook(file, filename=filename)
     try:
-        if not workbook.worksheets:
-            raise _file_error(_("The workbook has no worksheet."))
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-        header = next(rows, None)
-        if header is None or all(_is_blank(v) for v in header):
-            raise _file_error(_("The first worksheet is empty: row 1 must hold the column headers."))
-        positions, header_texts, errors = _match_headers(header, columns)
-        if errors:
-            raise SheetImportError(errors)
-        letters = {key: column_letter(index + 1) for key, index in positions.items()}
-        out = []
-        for number, values in enumerate(rows, start=2):
-            if number > MAX_ROWS + 1:
-                raise _file_error(_("The worksheet has more than %(limit)s rows.") % {"limit": f"{MAX_ROWS:,}"})
-            record = {key: (values[index] if index < len(values) else None) for key, index in positions.items()}
-            if all(_is_blank(v) for v in record.values()):
-                continue
-            record["_row"] = number
-            record["_col"] = letters
-            record["_header"] = header_texts
-            out.append(record)
-        return out
+        return _read_first_sheet(workbook, columns)
+    except SheetImportError:
+        raise
+    except Exception as exc:  # the sheet's XML is parsed lazily: broken or hostile XML surfaces here
+        raise _file_error(_("The workbook cannot be read (%(error)s). Open it in Excel, save it as .xlsx and try "
+                            "again.") % {"error": type(exc).__name__}) from exc
     finally:
         workbook.close()
+
+
+def _read_first_sheet(workbook, columns: list[Column]) -> list[dict]:
+    if not workbook.worksheets:
+        raise _file_error(_("The workbook has no worksheet."))
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    header = next(rows, None)
+    if header is None or all(_is_blank(v) for v in header):
+        raise _file_error(_("The first worksheet is empty: row 1 must hold the column headers."))
+    positions, header_texts, errors = _match_headers(header, columns)
+    if errors:
+        raise SheetImportError(errors)
+    letters = {key: column_letter(index + 1) for key, index in positions.items()}
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if number > MAX_ROWS + 1:
+            raise _file_error(_("The worksheet has more than %(limit)s rows.") % {"limit": f"{MAX_ROWS:,}"})
+        record = {key: (values[index] if index < len(values) else None) for key, index in positions.items()}
+        if all(_is_blank(v) for v in record.values()):
+            continue
+        record["_row"] = number
+        record["_col"] = letters
+        record["_header"] = header_texts
+        out.append(record)
+    return out
 
 
 def _match_headers(header: tuple, columns: list[Column]) -> tuple[dict, dict, list[SheetError]]:

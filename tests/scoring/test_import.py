@@ -207,3 +207,27 @@ def test_export_keeps_codes_like_1_10_apart():
     again = services.standard_import_xlsx(file=services.standard_export_xlsx(original), name="十项以上")
     assert {c for c, *_ in tree_of(again)} >= {"1.1", "1.10", "1.11"}
     assert tree_of(again) == tree_of(original)
+
+
+def _with_replaced_part(data: bytes, part: str, content: str) -> bytes:
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for info in source.infolist():
+            archive.writestr(info, content if info.filename == part else source.read(info.filename))
+    return target.getvalue()
+
+
+def test_hostile_xml_in_the_sheet_is_refused_quickly():
+    laughs = ['<!ENTITY a0 "lol">'] + [f'<!ENTITY a{i} "{("&a" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+    sheet = (f'<?xml version="1.0"?><!DOCTYPE worksheet [{"".join(laughs)}]>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             '<row r="1"><c r="A1" t="inlineStr"><is><t>&a9;</t></is></c></row></sheetData></worksheet>')
+    data = _with_replaced_part(make_xlsx(SMALL_ROWS), "xl/worksheets/sheet1.xml", sheet)
+    errors, _ = _import_errors(data)
+    assert list(errors) == [(None, None)] and "cannot be read" in errors[(None, None)]
+
+
+def test_broken_sheet_xml_is_reported_not_raised():
+    data = _with_replaced_part(make_xlsx(SMALL_ROWS), "xl/worksheets/sheet1.xml", "<worksheet><sheetData><row>")
+    errors, _ = _import_errors(data)
+    assert "cannot be read" in errors[(None, None)]
