@@ -167,7 +167,7 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
         number=_next_number(timezone.localdate().year), title=title.strip(), kind=kind, standard=standard,
         site=site, unit=unit, group=group, date=date, created_by=by,
     )
-    inspection.full_clean()
+    inspection.full_clean(exclude=["created_by"])  # None when the system creates it
     inspection.save()
     if inspectors:
         inspection.inspectors.set(inspectors)
