@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 
 from org.models import OrgUnit, Role
+from tests.e2e.conftest import browser_context_args, browser_type_launch_args  # noqa: F401  (every app's e2e tests)
 from tests.factories import OrgUnitFactory, SiteFactory, make_user
 
 

@@ -139,12 +139,15 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
-    _queue.mkdir(parents=True, exist_ok=True)
-    _processed.mkdir(parents=True, exist_ok=True)
+    # kombu's exchange table; its default is ./control, i.e. a folder in the repository.
+    _control = VAR_DIR / "celery" / "control"
+    for _folder in (_queue, _processed, _control):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
+        "control_folder": str(_control),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
