@@ -26,5 +26,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# audits: inspections in the admin (the pages and services check audits.lifecycle).
+_AUDITS_VIEW = ["audits.view_inspection", "audits.view_inspectionresult", "audits.view_inspectionevent"]
+_AUDITS_CHANGE = ["audits.change_inspection", "audits.change_inspectionresult"]
+ROLE_PERMISSIONS[Role.INSPECTOR] += _AUDITS_VIEW
+ROLE_PERMISSIONS[Role.LEADER] += _AUDITS_VIEW
+ROLE_PERMISSIONS[Role.MANAGER] += _AUDITS_VIEW + _AUDITS_CHANGE
+ROLE_PERMISSIONS[Role.ADMIN] += _AUDITS_VIEW + _AUDITS_CHANGE
+
 # Roles whose holders manage work (create tasks, close hazards, reopen inspections).
 MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}

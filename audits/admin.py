@@ -1,0 +1,95 @@
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from org.admin import UnitScopedAdminMixin
+
+from . import services
+from .models import Inspection, InspectionEvent, InspectionResult
+
+
+class InspectionEventInline(admin.TabularInline):
+    """History rows are read-only: never added, changed or deleted here."""
+
+    model = InspectionEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "from_status", "to_status", "actor", "comment")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InspectionResultInline(admin.TabularInline):
+    """Editable while the inspection is a draft (saved through audits.services, so the same rules
+    apply as on the recording page); read-only once submitted."""
+
+    model = InspectionResult
+    extra = 0
+    can_delete = False
+    fields = ("item", "earned", "not_applicable", "serious_problems", "problem", "measure")
+    readonly_fields = ("item",)
+    ordering = ("item__sort_key",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or not obj.is_editable:
+            return self.fields
+        return self.readonly_fields
+
+
+@admin.register(Inspection)
+class InspectionAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("number", "date", "site", "unit", "kind", "status", "standard")
+    list_filter = ("status", "kind", "date", "standard")
+    search_fields = ("number", "title", "site__name", "site__code", "unit__name", "unit__code")
+    list_select_related = ("site", "unit", "standard")
+    date_hierarchy = "date"
+    inlines = [InspectionResultInline, InspectionEventInline]
+    readonly_fields = ("number", "status", "standard", "site", "unit", "created_by", "created_at", "submitted_at",
+                       "locked_at")
+    fields = ("number", "status", "title", "kind", "standard", "site", "unit", "group", "inspectors", "date",
+              "summary", "created_by", "created_at", "submitted_at", "locked_at")
+    filter_horizontal = ("inspectors",)
+
+    def has_add_permission(self, request):
+        # Created through the pages or the import (numbering, one result per leaf, history).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return self.fields
+        return self.readonly_fields
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not InspectionResult:
+            return super().save_formset(request, form, formset, change)
+        for result_form in formset.forms:
+            if not result_form.has_changed():
+                continue
+            data = result_form.cleaned_data
+            result = result_form.instance
+            try:
+                services.result_save(
+                    inspection=form.instance, item=result.item, earned=data.get("earned"),
+                    not_applicable=data.get("not_applicable", False),
+                    serious_problems=data.get("serious_problems") or 0,
+                    problem=data.get("problem", ""), measure=data.get("measure", ""), finding=result.finding,
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                self.message_user(request, _("%(code)s not saved: %(errors)s")
+                                  % {"code": result.item.code, "errors": " ".join(exc.messages)}, level="error")
