@@ -1,0 +1,90 @@
+"""The ledger's filters (台账). Every filter and every sort is backed by an index of the hazard
+table (see Hazard.Meta.indexes); the choices offered are limited to what the user may see."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from org.filters import UnitSubtreeFilter
+from org.models import OrgUnit, Site
+
+from . import lifecycle
+from .models import Hazard, RiskCategory
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+
+
+class HazardFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search",
+                                  help_text=_("Number, description, location or site name"))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Hazard.Status.choices)
+    severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Hazard.Severity.choices)
+    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=RiskCategory.objects.none())
+    unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
+    overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES_NO, method="filter_overdue")
+    deadline_from = django_filters.DateFilter(label=_("Deadline from"), field_name="deadline", lookup_expr="gte",
+                                              widget=DATE_INPUT)
+    deadline_to = django_filters.DateFilter(label=_("Deadline to"), field_name="deadline", lookup_expr="lte",
+                                            widget=DATE_INPUT)
+    discovered_from = django_filters.DateFilter(label=_("Discovered from"), field_name="discovered_on",
+                                                lookup_expr="gte", widget=DATE_INPUT)
+    discovered_to = django_filters.DateFilter(label=_("Discovered to"), field_name="discovered_on",
+                                              lookup_expr="lte", widget=DATE_INPUT)
+    # The hazards created from one inspection's findings (the inspection page links here).
+    inspection = django_filters.NumberFilter(label=_("Inspection"), field_name="source_result__inspection",
+                                             widget=forms.HiddenInput)
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("number", "number"), ("discovered_on", "discovered_on"), ("deadline", "deadline"),
+                ("status", "status"), ("severity", "severity"), ("site__code", "site")),
+        field_labels={"number": _("Number"), "discovered_on": _("Discovered on"), "deadline": _("Deadline"),
+                      "status": _("Status"), "severity": _("Severity"), "site__code": _("Site")},
+    )
+
+    class Meta:
+        model = Hazard
+        fields = ["q", "status", "severity", "category", "unit", "site", "overdue", "deadline_from",
+                  "deadline_to", "discovered_from", "discovered_to", "inspection"]
+
+    def __init__(self, *args, units=None, sites=None, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.filters["category"].queryset = RiskCategory.objects.order_by("code")
+        if units is not None:
+            self.filters["unit"].queryset = units
+        if sites is not None:
+            self.filters["site"].queryset = sites
+        for field in self.form.fields.values():
+            if not isinstance(field.widget, forms.HiddenInput):
+                css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else \
+                    "form-control form-control-sm"
+                field.widget.attrs["class"] = css
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # A stable order within equal sort keys, so pages neither repeat nor skip rows.
+        ordering = self.form.cleaned_data.get("ordering")
+        if ordering:
+            queryset = queryset.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
+        return queryset
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value) | Q(description__icontains=value) | Q(location__icontains=value)
+            | Q(site__name__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        today = self.today or lifecycle.local_today()
+        overdue = Q(status__in=lifecycle.DEADLINE_STATES, deadline__lt=today)
+        if value == "yes":
+            return queryset.filter(overdue)
+        if value == "no":
+            return queryset.exclude(overdue)
+        return queryset

@@ -1,0 +1,223 @@
+"""Forms of the hazard pages. They only parse and validate input; every write is a call to one
+hazards.services function (the view's job). Action forms carry `expected_version`, so a form
+loaded before someone else changed the hazard is refused as "changed meanwhile"."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TEXT = forms.Textarea(attrs={"rows": 3})
+LANGUAGES = (("zh-hans", "简体中文"), ("en", "English"))
+IMAGE_ATTRS = {"accept": "image/*", "capture": "environment"}
+
+MAJOR_FIELDS = [
+    "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
+    "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
+    "plan_safety_measures",
+]
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several photos in one input (a tablet camera or a file picker); Pillow validation of each
+    image (type, size, pixels) is the service's job."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleImageInput(attrs={**IMAGE_ATTRS, "multiple": True}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, so templates render fields with {{ field }}."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.HiddenInput)):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class VersionedForm(BootstrapMixin, forms.Form):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class HazardFileForm(BootstrapMixin, forms.ModelForm):
+    """The hazard file's details (register and edit). Major-hazard fields show when severity is major."""
+
+    class Meta:
+        model = Hazard
+        fields = ["site", "category", "severity", "location", "description", "basis", "discovered_on",
+                  "responsible_name", "responsible_email", "responsible_phone", "required_measures", "deadline",
+                  *MAJOR_FIELDS]
+        widgets = {
+            "description": TEXT, "basis": forms.Textarea(attrs={"rows": 2}), "required_measures": TEXT,
+            "discovered_on": DATE, "deadline": DATE, "five_deadline": DATE,
+            **{f: forms.Textarea(attrs={"rows": 2}) for f in MAJOR_FIELDS
+               if f not in ("five_responsible_person", "five_funds", "five_deadline")},
+        }
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = RiskCategory.objects.filter(active=True).order_by("code")
+        if "site" in self.fields:
+            if sites is not None:
+                self.fields["site"].queryset = sites.order_by("code")
+            self.fields["site"].widget.attrs["data-contact-fill"] = "1"
+        self.fields["severity"].widget.attrs["data-major-toggle"] = "1"
+
+    def _post_clean(self):
+        # Model validation happens in the service (full_clean before save); the form checks input only.
+        pass
+
+    major_names = MAJOR_FIELDS
+
+    @property
+    def major_fields(self):
+        return [self[f] for f in MAJOR_FIELDS]
+
+
+class HazardRegisterForm(HazardFileForm):
+    photos = MultipleImageField(label=_("Photos before rectification"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["discovered_on"].initial = datetime.date.today
+
+
+class HazardEditForm(HazardFileForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta(HazardFileForm.Meta):
+        fields = [f for f in HazardFileForm.Meta.fields if f != "site"]
+
+    def __init__(self, *args, fixed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Fields printed on an issued notice are fixed (lifecycle.FIXED_AFTER_NOTIFY).
+        for name in fixed:
+            if name in self.fields:
+                self.fields[name].disabled = True
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data
+                if name in self.fields and not self.fields[name].disabled and name != "expected_version"}
+
+
+class NotifyForm(BootstrapMixin, forms.Form):
+    hazards = forms.ModelMultipleChoiceField(label=_("Hazards to notify"), queryset=Hazard.objects.none(),
+                                             widget=forms.CheckboxSelectMultiple)
+    language = forms.ChoiceField(label=_("Language of the notice"), choices=LANGUAGES)
+
+    def __init__(self, *args, candidates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if candidates is not None:
+            self.fields["hazards"].queryset = candidates
+
+    def clean_hazards(self):
+        hazards = list(self.cleaned_data["hazards"])
+        if len({h.site_id for h in hazards}) > 1:
+            raise forms.ValidationError(_("One notice covers the hazards of one site only."))
+        return hazards
+
+
+class AcknowledgeForm(VersionedForm):
+    acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=100)
+    signed_scan = forms.FileField(label=_("Scan of the signed notice"), required=False,
+                                  widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+
+
+class ServiceForm(VersionedForm):
+    date = forms.DateField(label=_("Date"), widget=DATE, initial=datetime.date.today)
+    description = forms.CharField(label=_("Service given"), widget=TEXT)
+
+
+class ExtensionRequestForm(VersionedForm):
+    requested_deadline = forms.DateField(label=_("Requested deadline"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), widget=TEXT)
+    requested_by_name = forms.CharField(label=_("Requested by (name)"), max_length=100)
+
+
+class ExtensionDecisionForm(VersionedForm):
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+
+
+class SuperviseForm(VersionedForm):
+    new_deadline = forms.DateField(label=_("New deadline"), widget=DATE)
+    language = forms.ChoiceField(label=_("Language of the notice"), choices=LANGUAGES)
+
+
+class ReportForm(VersionedForm):
+    addressee = forms.CharField(label=_("Authority"), max_length=200)
+    report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=datetime.date.today)
+    document = forms.FileField(label=_("Report document"), required=False)
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+
+
+class ReplyForm(VersionedForm):
+    submitted_by_name = forms.CharField(label=_("Submitted by (name)"), max_length=100)
+    cause = forms.CharField(label=_("Cause"), widget=TEXT)
+    handling = forms.CharField(label=_("Handling description"), widget=TEXT,
+                               help_text=_("Investigation, measures taken and any personnel accountability."))
+    result = forms.ChoiceField(label=_("Result"), choices=WorkOrderReply.Result.choices, widget=forms.RadioSelect)
+    next_measures = forms.CharField(label=_("Next rectification measures"), widget=TEXT, required=False)
+    photos = MultipleImageField(label=_("Photos after rectification"))
+
+
+class AcceptForm(VersionedForm):
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+    self_evaluation = forms.CharField(label=_("Self-evaluation"), widget=TEXT, required=False)
+    expert_evaluation = forms.CharField(label=_("Expert evaluation"), widget=TEXT, required=False)
+    government_acceptance = forms.CharField(label=_("Government acceptance"), widget=TEXT, required=False)
+    whitelist_months = forms.IntegerField(
+        label=_("Whitelist freeze period (months)"), required=False, min_value=1, max_value=36,
+        help_text=_("The reply said no action is needed: exempt this check at this site for this many months."),
+    )
+    photos = MultipleImageField(label=_("Photos after rectification"))
+
+    def __init__(self, *args, major=False, whitelist=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not major:
+            for name in ("self_evaluation", "expert_evaluation", "government_acceptance"):
+                del self.fields[name]
+        else:
+            # A major hazard's acceptance records the self and the expert evaluation (government
+            # acceptance where the authority took part).
+            for name in ("self_evaluation", "expert_evaluation"):
+                self.fields[name].required = True
+        if not whitelist:
+            del self.fields["whitelist_months"]
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(label=_("Reason"), widget=TEXT)
+
+
+class CommentForm(VersionedForm):
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+
+
+class PhotoForm(VersionedForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=HazardPhoto.Kind.choices)
+    photos = MultipleImageField(label=_("Photos"), required=True)
+
+    def clean_photos(self):
+        photos = self.cleaned_data["photos"]
+        if not photos:
+            raise forms.ValidationError(_("Choose at least one photo."))
+        return photos

@@ -1,0 +1,584 @@
+"""Hazard pages: the ledger (台账), the hazard file, the action forms and the scoped downloads.
+Views stay thin: parse the form, call ONE service, show its refusal in words. Other units'
+hazards, notices and files answer 404 exactly like missing ones."""
+
+import calendar
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from audits.models import Inspection
+from org import selectors as org_selectors
+from org.views import filtered_page
+
+from . import exports, forms, lifecycle, selectors, services
+from .filters import HazardFilter
+from .lifecycle import Action, ActionRefused, ChangedMeanwhile
+from .models import AuthorityReport, Hazard, HazardPhoto, Notice, ReplyPhoto, RiskCategory, WorkOrderReply
+
+CHANGED_MEANWHILE = _("This hazard was changed by someone else meanwhile; the page now shows the current state. "
+                      "Please check and try again.")
+FILES_AGAIN = _("Files you chose were not kept: please choose them again.")
+
+
+# ---------------------------------------------------------------- ledger
+
+
+def _ledger_filter(request):
+    user = request.user
+    return HazardFilter(
+        request.GET or None,
+        queryset=selectors.hazard_list(user=user),
+        units=org_selectors.unit_list(user=user).order_by("path"),
+        sites=org_selectors.site_list(user=user).select_related(None).order_by("code").only("id", "code", "name"),
+    )
+
+
+def overdue_days(hazard, today) -> int | None:
+    if lifecycle.is_overdue(hazard, today):
+        return (today - hazard.deadline).days
+    return None
+
+
+@login_required
+def hazard_list(request):
+    ledger = _ledger_filter(request)
+    page = filtered_page(request, ledger, ["-created_at", "-id"])
+    today = lifecycle.local_today()
+    rows = [(h, overdue_days(h, today)) for h in page.object_list]
+    site = ledger.form.cleaned_data.get("site") if ledger.is_bound and ledger.is_valid() else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "hazards/hazard_list.html", {
+        "filter": ledger, "page": page, "rows": rows, "filtered_site": site,
+        "sort_headers": _sort_headers(request, ledger),
+        "may_register": _may(request.user, Action.REGISTER), "may_notify": _may(request.user, Action.NOTIFY),
+        "export_query": query.urlencode(),
+    })
+
+
+# (ordering key or None, label, css class): the ledger's columns.
+LEDGER_COLUMNS = [
+    ("number", _("Number"), ""), ("status", _("Status"), ""), ("severity", _("Severity"), "hide-tablet"),
+    (None, _("Category"), "hide-tablet"), ("site", _("Site"), ""), (None, _("Description"), ""),
+    ("deadline", _("Deadline"), ""), ("discovered_on", _("Discovered on"), "hide-tablet"),
+]
+
+
+def _sort_headers(request, ledger) -> list[dict]:
+    current = request.GET.get("ordering", "")
+    headers = []
+    for key, label, css in LEDGER_COLUMNS:
+        header = {"key": key, "label": label, "css": css, "url": None, "direction": None}
+        if key:
+            query = request.GET.copy()
+            query.pop("page", None)
+            query["ordering"] = f"-{key}" if current == key else key
+            header["url"] = f"?{query.urlencode()}"
+            header["direction"] = "asc" if current == key else "desc" if current == f"-{key}" else None
+        headers.append(header)
+    return headers
+
+
+@login_required
+def hazard_export(request):
+    ledger = _ledger_filter(request)
+    if ledger.is_bound and not ledger.is_valid():
+        messages.error(request, _("The filters are not valid; nothing was exported."))
+        return redirect(f"{reverse('hazards:hazard_list')}?{request.GET.urlencode()}")
+    return exports.hazard_export_response(ledger.qs, today=lifecycle.local_today())
+
+
+def _may(user, action) -> bool:
+    """Whether the user's role may take `action` at all (the buttons shown outside a hazard)."""
+    if user.is_superuser:
+        return True
+    membership = org_selectors.user_membership(user)
+    return membership is not None and membership.role in lifecycle.TRANSITIONS[action].roles
+
+
+# ---------------------------------------------------------------- the hazard file
+
+
+@login_required
+def hazard_detail(request, pk: int):
+    hazard = selectors.hazard_get(user=request.user, pk=pk)
+    return render(request, "hazards/hazard_detail.html", _detail_context(request, hazard))
+
+
+def _detail_context(request, hazard) -> dict:
+    today = lifecycle.local_today()
+    photos = list(hazard.photos.all())
+    replies = list(hazard.replies.all())
+    return {
+        "hazard": hazard,
+        "overdue_days": overdue_days(hazard, today),
+        "before_photos": [p for p in photos if p.kind == HazardPhoto.Kind.BEFORE],
+        "after_photos": [p for p in photos if p.kind == HazardPhoto.Kind.AFTER],
+        "reply_photos": [p for r in replies for p in r.photos.all()],
+        "notices": list(hazard.notices.all()),
+        "replies": replies,
+        "extensions": list(hazard.extensions.all()),
+        "services": list(hazard.services.all()),
+        "reports": list(hazard.reports.all()),
+        "acceptances": list(hazard.acceptances.all()),
+        "timeline": timeline_rows(selectors.hazard_timeline(hazard)),
+        "actions": [(t, _action_url(hazard, t.action)) for t in lifecycle.allowed_actions(hazard, request.user,
+                                                                                          today=today)],
+        "notify_missing": (lifecycle.notify_missing(hazard, today)
+                           if hazard.status == Hazard.Status.REGISTERED else []),
+        "status_labels": dict(Hazard.Status.choices),
+        "action_labels": dict(Action.choices),
+    }
+
+
+# Event data shown in the timeline, with their labels (ids and file paths are left out).
+EVENT_DETAILS = [
+    ("notice", _("Notice")), ("inspection", _("Inspection")), ("deadline", _("Deadline")),
+    ("old_deadline", _("Old deadline")), ("new_deadline", _("New deadline")),
+    ("requested_deadline", _("Requested deadline")), ("days_overdue", _("Days overdue")),
+    ("supervision_count", _("Supervisions")), ("addressee", _("Addressee")), ("report_date", _("Report date")),
+    ("result", _("Result")), ("photos", _("Photos")), ("frozen_until", _("Whitelisted until")),
+    ("kind", _("Kind")), ("date", _("Date")),
+]
+RESULT_LABELS = {**dict(WorkOrderReply.Result.choices), **dict(HazardPhoto.Kind.choices)}
+
+
+def timeline_rows(events) -> list[tuple]:
+    """(event, [(label, value)]) for the history, with translated action and status labels."""
+    status_labels, action_labels = dict(Hazard.Status.choices), dict(Action.choices)
+    rows = []
+    for event in events:
+        event.action_label = action_labels.get(event.action, event.action)
+        event.from_label = status_labels.get(event.from_status, "")
+        event.to_label = status_labels.get(event.to_status, "")
+        data = event.data or {}
+        details = [(label, RESULT_LABELS.get(data[key], data[key])) for key, label in EVENT_DETAILS
+                   if data.get(key) not in (None, "")]
+        for field_name, change in (data.get("changes") or {}).items():
+            try:
+                label = Hazard._meta.get_field(field_name).verbose_name
+            except FieldDoesNotExist:  # a field renamed since: show its name
+                label = field_name
+            old, new = (list(change) + [None, None])[:2]
+            details.append((label, f"{old or '—'} → {new or '—'}"))
+        rows.append((event, details))
+    return rows
+
+
+def _action_url(hazard, action) -> str:
+    if action == Action.NOTIFY:
+        return f"{reverse('hazards:notify')}?{urlencode({'hazards': hazard.pk})}"
+    if action == Action.EDIT:
+        return reverse("hazards:hazard_edit", args=[hazard.pk])
+    return reverse("hazards:hazard_action", args=[hazard.pk, action])
+
+
+# ---------------------------------------------------------------- register and edit
+
+
+def _add_validation_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def hazard_create(request):
+    sites = org_selectors.site_list(user=request.user)
+    if request.method == "POST":
+        form = forms.HazardRegisterForm(request.POST, request.FILES, sites=sites)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            photos = data.pop("photos")
+            major = {name: data.pop(name) for name in forms.MAJOR_FIELDS}
+            if data["severity"] != Hazard.Severity.MAJOR:
+                major = {}
+            try:
+                hazard = services.hazard_register(**data, **major, photos=photos, by=request.user)
+            except ActionRefused as exc:
+                form.add_error(None, exc.message)
+            except ValidationError as exc:
+                _add_validation_errors(form, exc)
+            else:
+                messages.success(request, _("Hazard %(number)s registered.") % {"number": hazard.number})
+                return redirect("hazards:hazard_detail", hazard.pk)
+        if request.FILES:
+            messages.warning(request, FILES_AGAIN)
+    else:
+        initial = {}
+        if request.GET.get("site", "").isdigit():
+            site = sites.filter(pk=request.GET["site"]).first()
+            if site:
+                initial = {"site": site, "responsible_name": site.contact_name,
+                           "responsible_email": site.contact_email, "responsible_phone": site.contact_phone}
+        form = forms.HazardRegisterForm(sites=sites, initial=initial)
+    return render(request, "hazards/hazard_form.html", {"form": form, "hazard": None})
+
+
+@login_required
+def hazard_edit(request, pk: int):
+    hazard = selectors.hazard_get(user=request.user, pk=pk)
+    fixed = lifecycle.FIXED_AFTER_NOTIFY if hazard.status != Hazard.Status.REGISTERED else ()
+    refusal = _refusal(hazard, Action.EDIT, request.user)
+    form = forms.HazardEditForm(instance=hazard, fixed=fixed, initial={"expected_version": hazard.version})
+    status = 200
+    if request.method == "POST" and not refusal:
+        form = forms.HazardEditForm(request.POST, instance=hazard, fixed=fixed)
+        if form.is_valid():
+            try:
+                services.hazard_update(hazard=hazard, by=request.user,
+                                       expected_version=form.cleaned_data["expected_version"],
+                                       **form.changed_values())
+            except ChangedMeanwhile:
+                hazard = selectors.hazard_get(user=request.user, pk=pk)
+                form = forms.HazardEditForm(_with_version(request.POST, hazard), instance=hazard, fixed=fixed)
+                form.is_valid()
+                refusal, status = CHANGED_MEANWHILE, 409
+            except ActionRefused as exc:
+                refusal, status = exc.message, 409
+            except ValidationError as exc:
+                _add_validation_errors(form, exc)
+            else:
+                messages.success(request, _("The hazard file was updated."))
+                return redirect("hazards:hazard_detail", hazard.pk)
+    elif refusal:
+        status = 409 if request.method == "POST" else 200
+    return render(request, "hazards/hazard_form.html", {"form": form, "hazard": hazard, "refusal": refusal},
+                  status=status)
+
+
+@login_required
+def site_contact(request, pk: int):
+    """The site's responsible contact, to prefill the register form (scoped like the site)."""
+    site = org_selectors.site_get(user=request.user, pk=pk)
+    return JsonResponse({"name": site.contact_name, "email": site.contact_email, "phone": site.contact_phone})
+
+
+# ---------------------------------------------------------------- actions
+
+
+@dataclass
+class ActionForm:
+    form_class: type
+    call: Callable[..., Any]  # (hazard, data, user) -> the service's result
+    done: Any  # success message
+    form_kwargs: Callable[[Hazard], dict] = field(default=lambda hazard: {})
+    initial: Callable[[Hazard], dict] = field(default=lambda hazard: {})
+    template_hint: Any = ""
+
+
+def _pending_extension(hazard):
+    pending = [e for e in hazard.extensions.all() if e.status == "pending"]
+    if not pending:
+        raise ActionRefused(_("There is no pending extension request to decide."))
+    return pending[0]
+
+
+def _last_reply(hazard) -> WorkOrderReply | None:
+    replies = list(hazard.replies.all())
+    return replies[-1] if replies else None
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _accept(hazard, data, user, version):
+    months = data.get("whitelist_months")
+    whitelist_until = add_months(lifecycle.local_today(), months) if months else None
+    return _call(services.hazard_accept, version, hazard=hazard, by=user, comment=data["comment"],
+                 self_evaluation=data.get("self_evaluation", ""), expert_evaluation=data.get("expert_evaluation", ""),
+                 government_acceptance=data.get("government_acceptance", ""), whitelist_until=whitelist_until,
+                 after_photos=data["photos"])
+
+
+def _add_photos(hazard, data, user, version):
+    # Several photos are one user action: all of them are kept, or none. The first photo checks
+    # the form's version; the following ones follow the version the first one wrote.
+    with transaction.atomic():
+        return [services.hazard_photo_add(hazard=hazard, kind=data["kind"], image=image, by=user,
+                                          expected_version=version if i == 0 else None)
+                for i, image in enumerate(data["photos"])]
+
+
+def _accept_kwargs(hazard):
+    reply = _last_reply(hazard)
+    return {"major": hazard.severity == Hazard.Severity.MAJOR,
+            "whitelist": bool(reply and reply.result == WorkOrderReply.Result.NO_ACTION
+                              and hazard.source_result_id)}
+
+
+ACTION_FORMS: dict[str, ActionForm] = {
+    Action.ACKNOWLEDGE: ActionForm(
+        forms.AcknowledgeForm,
+        lambda h, d, u, v: _call(services.hazard_acknowledge, v, hazard=h, by=u,
+                                 acknowledged_by_name=d["acknowledged_by_name"], signed_scan=d["signed_scan"]),
+        _("Acknowledgement of receipt recorded."),
+        initial=lambda h: {"acknowledged_by_name": h.responsible_name},
+    ),
+    Action.SERVICE: ActionForm(
+        forms.ServiceForm,
+        lambda h, d, u, v: _call(services.hazard_record_service, v, hazard=h, by=u, date=d["date"],
+                                 description=d["description"]),
+        _("Rectification service recorded."),
+    ),
+    Action.REQUEST_EXTENSION: ActionForm(
+        forms.ExtensionRequestForm,
+        lambda h, d, u, v: _call(services.hazard_request_extension, v, hazard=h, by=u,
+                                 requested_deadline=d["requested_deadline"], reason=d["reason"],
+                                 requested_by_name=d["requested_by_name"]),
+        _("Extension request recorded."),
+        initial=lambda h: {"requested_by_name": h.responsible_name},
+    ),
+    Action.APPROVE_EXTENSION: ActionForm(
+        forms.ExtensionDecisionForm,
+        lambda h, d, u, v: _call(services.hazard_decide_extension, v, extension=_pending_extension(h),
+                                 approve=True, comment=d["comment"], by=u),
+        _("Extension approved: the deadline was moved."),
+    ),
+    Action.DENY_EXTENSION: ActionForm(
+        forms.ExtensionDecisionForm,
+        lambda h, d, u, v: _call(services.hazard_decide_extension, v, extension=_pending_extension(h),
+                                 approve=False, comment=d["comment"], by=u),
+        _("Extension denied: the deadline stays."),
+    ),
+    Action.SUPERVISE: ActionForm(
+        forms.SuperviseForm,
+        lambda h, d, u, v: _call(services.hazard_supervise, v, hazard=h, by=u, new_deadline=d["new_deadline"],
+                                 language=d["language"]),
+        _("Supervision notice issued."),
+        initial=lambda h: {"new_deadline": lifecycle.local_today() + datetime.timedelta(days=7)},
+    ),
+    Action.REPORT: ActionForm(
+        forms.ReportForm,
+        lambda h, d, u, v: _call(services.hazard_report, v, hazard=h, by=u, addressee=d["addressee"],
+                                 report_date=d["report_date"], document=d["document"], comment=d["comment"]),
+        _("Report to the authority recorded."),
+    ),
+    Action.SUBMIT_REPLY: ActionForm(
+        forms.ReplyForm,
+        lambda h, d, u, v: _call(services.hazard_submit_reply, v, hazard=h, by=u, cause=d["cause"],
+                                 handling=d["handling"], result=d["result"], next_measures=d["next_measures"],
+                                 submitted_by_name=d["submitted_by_name"], photos=d["photos"]),
+        _("Work-order reply recorded; the hazard awaits acceptance."),
+        initial=lambda h: {"submitted_by_name": h.responsible_name},
+    ),
+    Action.ACCEPT: ActionForm(forms.AcceptForm, _accept, _("Rectification accepted."), form_kwargs=_accept_kwargs),
+    Action.REJECT: ActionForm(
+        forms.ReasonForm,
+        lambda h, d, u, v: _call(services.hazard_reject, v, hazard=h, by=u, reason=d["reason"]),
+        _("Acceptance rejected: the hazard is back in rectification."),
+    ),
+    Action.CLOSE: ActionForm(
+        forms.CommentForm,
+        lambda h, d, u, v: _call(services.hazard_close, v, hazard=h, by=u, comment=d["comment"]),
+        _("Hazard closed (销号)."),
+    ),
+    Action.VOID: ActionForm(
+        forms.ReasonForm,
+        lambda h, d, u, v: _call(services.hazard_void, v, hazard=h, by=u, reason=d["reason"]),
+        _("Hazard voided."),
+    ),
+    Action.ADD_PHOTO: ActionForm(forms.PhotoForm, _add_photos, _("Photos added.")),
+}
+
+
+def _call(service, version, **kwargs):
+    """Call the service with the version the form was loaded with (the service compares it under
+    the row lock and raises ChangedMeanwhile)."""
+    return service(**kwargs, expected_version=version)
+
+
+def _refusal(hazard, action, user):
+    try:
+        lifecycle.check(hazard, action, user)
+    except ActionRefused as exc:
+        return exc.message
+    return None
+
+
+def _with_version(data, hazard):
+    data = data.copy()
+    data["expected_version"] = str(hazard.version)
+    return data
+
+
+@login_required
+def hazard_action(request, pk: int, action: str):
+    spec = ACTION_FORMS.get(action)
+    if spec is None:
+        raise Http404
+    hazard = selectors.hazard_get(user=request.user, pk=pk)
+    transition = lifecycle.TRANSITIONS[action]
+    refusal, status = _refusal(hazard, action, request.user), 200
+    form = spec.form_class(initial={"expected_version": hazard.version, **spec.initial(hazard)},
+                           **spec.form_kwargs(hazard))
+    if request.method == "POST" and refusal:
+        # Refused before the form is even read (the service would refuse the same under its lock).
+        form, status = None, 409
+    elif request.method == "POST":
+        form = spec.form_class(request.POST, request.FILES, **spec.form_kwargs(hazard))
+        if form.is_valid():
+            try:
+                spec.call(hazard, form.cleaned_data, request.user, form.cleaned_data["expected_version"])
+            except ChangedMeanwhile:
+                # Show the current state, and keep what the user typed, now against the current version.
+                hazard = selectors.hazard_get(user=request.user, pk=pk)
+                form = spec.form_class(_with_version(request.POST, hazard), **spec.form_kwargs(hazard))
+                form.is_valid()
+                refusal, status = CHANGED_MEANWHILE, 409
+            except ActionRefused as exc:
+                refusal, status = exc.message, 409
+            except ValidationError as exc:
+                _add_validation_errors(form, exc)
+            else:
+                messages.success(request, spec.done)
+                return redirect("hazards:hazard_detail", hazard.pk)
+        if request.FILES:
+            messages.warning(request, FILES_AGAIN)
+    elif refusal:
+        form = None
+    template = "hazards/_action_form.html" if request.htmx and request.method == "GET" else "hazards/action.html"
+    return render(request, template, {
+        "hazard": hazard, "form": form, "transition": transition, "refusal": refusal,
+        "action_url": reverse("hazards:hazard_action", args=[hazard.pk, action]),
+        "timeline": timeline_rows(selectors.hazard_timeline(hazard))[-5:],
+        "overdue_days": overdue_days(hazard, lifecycle.local_today()),
+    }, status=status)
+
+
+# ---------------------------------------------------------------- notify (one notice, several hazards of one site)
+
+
+@login_required
+def notify(request):
+    source = request.POST if request.method == "POST" else request.GET
+    scoped = selectors.hazard_list(user=request.user)
+    ids = [int(i) for i in source.getlist("hazards") if i.isdigit()]
+    site_id = source.get("site", "")
+    first = scoped.filter(pk__in=ids).first() if ids else None
+    if first is not None:
+        site_id = first.site_id
+    if not str(site_id).isdigit():
+        messages.info(request, _("Choose the site first: filter the ledger by site, then select its hazards."))
+        return redirect("hazards:hazard_list")
+    site = org_selectors.site_get(user=request.user, pk=int(site_id))
+    candidates = scoped.filter(site=site, status=Hazard.Status.REGISTERED).order_by("number")
+    refusal, status = None, 200
+    if request.method == "POST":
+        form = forms.NotifyForm(request.POST, candidates=candidates)
+        if form.is_valid():
+            hazards = form.cleaned_data["hazards"]
+            versions = {h.pk: int(request.POST.get(f"version_{h.pk}", 0) or 0) for h in hazards}
+            try:
+                notice = services.hazard_notify(hazards=hazards, by=request.user,
+                                                language=form.cleaned_data["language"], expected_versions=versions)
+            except ChangedMeanwhile:
+                refusal, status = CHANGED_MEANWHILE, 409
+                candidates = candidates.all()  # re-read: the page shows the current state
+                form = forms.NotifyForm(request.POST, candidates=candidates)
+                form.is_valid()
+            except ActionRefused as exc:
+                refusal, status = exc.message, 409
+            except ValidationError as exc:
+                _add_validation_errors(form, exc)
+            else:
+                messages.success(request, _("Hazard notice %(number)s issued for %(count)s hazard(s).")
+                                 % {"number": notice.number, "count": len(hazards)})
+                if len(hazards) == 1:
+                    return redirect("hazards:hazard_detail", hazards[0].pk)
+                return redirect(f"{reverse('hazards:hazard_list')}?{urlencode({'site': site.pk})}")
+    else:
+        form = forms.NotifyForm(candidates=candidates, initial={"hazards": ids, "language": request.LANGUAGE_CODE})
+    rows = []
+    today = lifecycle.local_today()
+    for hazard in candidates:
+        rows.append((hazard, lifecycle.notify_missing(hazard, today)))
+    return render(request, "hazards/notify.html", {"form": form, "site": site, "rows": rows, "selected": ids,
+                                                   "refusal": refusal}, status=status)
+
+
+# ---------------------------------------------------------------- findings → hazards (the inspection page's button)
+
+
+@login_required
+@require_POST
+def create_from_inspection(request, pk: int):
+    inspection = org_selectors.get_for_user_or_404(Inspection.objects.select_related("site", "unit"), request.user,
+                                                   pk=pk)
+    category = None
+    if request.POST.get("category", "").isdigit():
+        category = RiskCategory.objects.filter(pk=request.POST["category"], active=True).first()
+    try:
+        hazards = services.hazards_create_from_inspection(inspection=inspection, by=request.user, category=category)
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if hazards:
+            messages.success(request, _("%(count)s hazard(s) registered from the findings of %(number)s.")
+                             % {"count": len(hazards), "number": inspection.number})
+        else:
+            messages.info(request, _("No new hazards: every finding of %(number)s already has its hazard.")
+                          % {"number": inspection.number})
+    return redirect(f"{reverse('hazards:hazard_list')}?{urlencode({'inspection': inspection.pk})}")
+
+
+# ---------------------------------------------------------------- scoped downloads (never a public media URL)
+
+
+def _file_response(file_field, *, download_name=None, attachment=False):
+    if not file_field:
+        raise Http404
+    try:
+        handle = file_field.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=attachment,
+                        filename=download_name or file_field.name.rsplit("/", 1)[-1])
+
+
+@login_required
+def notice_file(request, pk: int, which: str = "document"):
+    notice = org_selectors.get_for_user_or_404(Notice.objects.all(), request.user, unit_field="site__unit", pk=pk)
+    if which == "signed":
+        return _file_response(notice.signed_scan)
+    return _file_response(notice.file, download_name=f"{notice.number}.pdf")
+
+
+@login_required
+def report_file(request, pk: int):
+    report = org_selectors.get_for_user_or_404(AuthorityReport.objects.all(), request.user,
+                                               unit_field="hazard__unit", pk=pk)
+    return _file_response(report.document)
+
+
+@login_required
+def photo_file(request, pk: int, size: str = "full"):
+    photo = org_selectors.get_for_user_or_404(HazardPhoto.objects.all(), request.user, unit_field="hazard__unit",
+                                              pk=pk)
+    return _file_response(photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image)
+
+
+@login_required
+def reply_photo_file(request, pk: int, size: str = "full"):
+    photo = org_selectors.get_for_user_or_404(ReplyPhoto.objects.all(), request.user,
+                                              unit_field="reply__hazard__unit", pk=pk)
+    return _file_response(photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image)
+
