@@ -7,8 +7,9 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup.sh
 
+# Ctrl-C is how `make run` ends: honcho's exit status 130 for it is not an error.
 run: setup
-	@bash scripts/run.sh
+	@bash scripts/run.sh || [ $$? -eq 130 ]
 
 test: setup
 	@bash scripts/test.sh

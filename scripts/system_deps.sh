@@ -6,8 +6,12 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdffonts >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
-fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
-ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
+# Read the whole listing before matching: `grep -q` would stop early, the writer would die of
+# SIGPIPE and, with pipefail, an installed package would look missing now and then.
+fonts=$(fc-list : family 2>/dev/null || true)
+libs=$(ldconfig -p 2>/dev/null || true)
+grep -qi 'Noto Sans CJK' <<<"$fonts" || missing+=(fonts-noto-cjk)
+grep -q 'libharfbuzz-subset.so.0' <<<"$libs" || missing+=(libharfbuzz-subset0)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
