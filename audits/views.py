@@ -211,11 +211,20 @@ def result_save(request, pk: int, result_pk: int):
         url = reverse("audits:inspection_record_section", args=[inspection.pk, index])
         return redirect(f"{url}#result-{result.pk}")
     sheet = selectors.scoresheet(inspection)
-    posted = None if saved else request.POST
-    return render(request, "audits/partials/result_saved.html", {
+    # A change in a text field must not re-render the score inputs: the inspector may already be
+    # typing points in the next field. Only the state and the totals are sent (out of band).
+    texts_only = saved and request.POST.get("source") in TEXT_FIELDS
+    response = render(request, "audits/partials/result_saved.html", {
         "inspection": inspection, "result": result, "item": result.item, "row": sheet.row_for(result.item_id),
-        "errors": errors, "saved": saved, "posted": posted, **_totals_context(sheet, result.item_id),
+        "errors": errors, "saved": saved, "posted": None if saved else request.POST, "texts_only": texts_only,
+        **_totals_context(sheet, result.item_id),
     })
+    if texts_only:
+        response["HX-Reswap"] = "none"
+    return response
+
+
+TEXT_FIELDS = {"finding", "problem", "measure"}
 
 
 def _totals_context(sheet: selectors.Scoresheet, item_id: int) -> dict:

@@ -302,3 +302,12 @@ def test_import_page_creates_draft(client_a, standard, site_a):
     inspection = Inspection.objects.get()
     assert response.status_code == 302 and inspection.status == "draft"
     assert inspection.results.filter(earned__isnull=False).count() == 8
+
+
+def test_autosave_from_a_text_field_does_not_resend_the_score_inputs(client_a, inspection):
+    response = client_a.post(_save_url(inspection, "1.1.2"), {"earned": "", "problem": "考核无记录",
+                                                              "source": "problem"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response["HX-Reswap"] == "none"
+    assert 'name="earned"' not in body and 'hx-swap-oob="true"' in body and 'id="state-' in body
+    assert _result(inspection, "1.1.2").problem == "考核无记录"
