@@ -34,5 +34,21 @@ ROLE_PERMISSIONS[Role.LEADER] += _AUDITS_VIEW
 ROLE_PERMISSIONS[Role.MANAGER] += _AUDITS_VIEW + _AUDITS_CHANGE
 ROLE_PERMISSIONS[Role.ADMIN] += _AUDITS_VIEW + _AUDITS_CHANGE
 
+# hazards: the hazard file and its history are read in the admin; the lifecycle runs only
+# through hazards.services (the pages check hazards.lifecycle). The admin role keeps the risk
+# dictionary and the whitelist.
+_HAZARDS_VIEW = ["hazards.view_hazard", "hazards.view_riskcategory", "hazards.view_notice",
+                 "hazards.view_whitelistentry"]
+_HAZARDS_ADMIN = [
+    "hazards.change_hazard", "hazards.view_hazardevent", "hazards.view_hazardphoto", "hazards.view_workorderreply",
+    "hazards.view_replyphoto", "hazards.view_extensionrequest", "hazards.view_servicerecord",
+    "hazards.view_authorityreport", "hazards.view_acceptance",
+    "hazards.add_riskcategory", "hazards.change_riskcategory",
+    "hazards.add_whitelistentry", "hazards.change_whitelistentry",
+]
+for _role in (Role.INSPECTOR, Role.MANAGER, Role.LEADER):
+    ROLE_PERMISSIONS[_role] += _HAZARDS_VIEW
+ROLE_PERMISSIONS[Role.ADMIN] += _HAZARDS_VIEW + _HAZARDS_ADMIN
+
 # Roles whose holders manage work (create tasks, close hazards, reopen inspections).
 MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}

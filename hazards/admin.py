@@ -1,0 +1,266 @@
+"""Django admin for the hazards app: hazard files with their whole record read-only, the risk
+dictionary, the whitelist and the issued notices. The admin never changes a hazard's status and
+never deletes: detail edits go through services.hazard_update (history row, version, the same
+rules as the pages); every other step of the lifecycle is taken on the hazard pages."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from org.admin import UnitScopedAdminMixin
+
+from . import services
+from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check
+from .models import (
+    Acceptance,
+    AuthorityReport,
+    ExtensionRequest,
+    Hazard,
+    HazardEvent,
+    HazardPhoto,
+    Notice,
+    RiskCategory,
+    ServiceRecord,
+    WhitelistEntry,
+    WorkOrderReply,
+)
+from .selectors import with_overdue
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Records of the file: shown, never added, changed or deleted from the admin."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HazardEventInline(ReadOnlyInline):
+    model = HazardEvent
+    fields = ("at", "action", "from_status", "to_status", "actor", "actor_name", "comment", "data")
+    ordering = ("at", "id")
+
+
+class HazardPhotoInline(ReadOnlyInline):
+    model = HazardPhoto
+    fields = ("kind", "image", "caption", "uploaded_by", "uploaded_at")
+
+
+class NoticeInline(ReadOnlyInline):
+    model = Notice.hazards.through
+    verbose_name = _("notice")
+    verbose_name_plural = _("notices")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["notice"]
+
+    fields = ("notice",)
+
+
+class ReplyInline(ReadOnlyInline):
+    model = WorkOrderReply
+    fields = ("submitted_at", "submitted_by_name", "result", "cause", "handling", "next_measures", "recorded_by")
+
+
+class ExtensionInline(ReadOnlyInline):
+    model = ExtensionRequest
+    fk_name = "hazard"
+    fields = ("requested_at", "requested_by_name", "old_deadline", "requested_deadline", "reason", "status",
+              "decided_by", "decided_at", "decision_comment")
+
+
+class ServiceInline(ReadOnlyInline):
+    model = ServiceRecord
+    fields = ("date", "description", "by")
+
+
+class ReportInline(ReadOnlyInline):
+    model = AuthorityReport
+    fields = ("report_date", "addressee", "document", "comment", "by")
+
+
+class AcceptanceInline(ReadOnlyInline):
+    model = Acceptance
+    fields = ("at", "result", "comment", "self_evaluation", "expert_evaluation", "government_acceptance", "by")
+
+
+class HazardAdminForm(forms.ModelForm):
+    """Detail edits only, with the lifecycle's rules: refused (with the reason) when the hazard
+    may not be edited now or a field is fixed since the notice was issued."""
+
+    # The version the form was loaded at: a save over someone else's change is refused.
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Hazard
+        fields = sorted(services.EDITABLE_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        try:
+            check(self.instance, Action.EDIT, self.request_user)
+        except ActionRefused as exc:
+            raise ValidationError(exc.message) from None
+        expected = cleaned.get("expected_version")
+        if expected is not None and expected != self.instance.version:
+            raise ValidationError(ChangedMeanwhile().message)
+        return cleaned
+
+
+@admin.register(Hazard)
+class HazardAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    form = HazardAdminForm
+    list_display = ("number", "site", "unit", "category", "severity", "status", "deadline", "overdue",
+                    "discovered_on")
+    list_filter = ("status", "severity", "category", "unit", "source")
+    search_fields = ("number", "description", "site__name", "site__code", "location")
+    date_hierarchy = "discovered_on"
+    list_select_related = ("site", "unit", "category")
+    list_per_page = 50
+    show_full_result_count = False  # a count(*) over the whole table per page is what the ledger avoids too
+    raw_id_fields = ("site", "discovered_by", "source_result")
+    readonly_fields = ("number", "status", "site", "unit", "source", "source_result", "discovered_by", "version",
+                       "supervision_count", "void_reason", "created_at", "updated_at", "notified_at",
+                       "accepted_at", "closed_at")
+    fieldsets = (
+        (None, {"fields": ("expected_version", "number", "status", "site", "unit", "location", "description",
+                           "category", "severity", "basis", "source", "source_result", "discovered_by",
+                           "discovered_on")}),
+        (_("Responsible party and rectification"), {"fields": (
+            "responsible_name", "responsible_email", "responsible_phone", "required_measures", "deadline")}),
+        (_("Five in place (major hazards)"), {"classes": ("collapse",), "fields": (
+            "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan")}),
+        (_("Governance plan (major hazards)"), {"classes": ("collapse",), "fields": (
+            "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
+            "plan_safety_measures")}),
+        (_("Record"), {"fields": ("version", "supervision_count", "void_reason", "created_at", "updated_at",
+                                  "notified_at", "accepted_at", "closed_at")}),
+    )
+    inlines = [HazardEventInline, HazardPhotoInline, NoticeInline, ReplyInline, ExtensionInline, ServiceInline,
+               ReportInline, AcceptanceInline]
+
+    def get_queryset(self, request):
+        return with_overdue(super().get_queryset(request))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user
+        return form
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    def has_add_permission(self, request):
+        # Registration takes a gap-free number and writes history: only through the pages.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a hazard is voided, never deleted
+
+    def get_readonly_fields(self, request, obj=None):
+        # The same rule as the pages (lifecycle EDIT): editable while registered; once notified
+        # the notice's commitments are fixed; later the whole file is read-only.
+        if obj is None or obj.status == Hazard.Status.REGISTERED:
+            return self.readonly_fields
+        if obj.status == Hazard.Status.NOTIFIED:
+            return (*self.readonly_fields, *sorted(FIXED_AFTER_NOTIFY))
+        return [f.name for f in Hazard._meta.fields]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        if not fields:
+            return
+        try:
+            saved = services.hazard_update(hazard=obj, by=request.user,
+                                           expected_version=form.cleaned_data.get("expected_version"), **fields)
+        except (ActionRefused, ValidationError) as exc:
+            # Lost a race after the form was validated: nothing was saved; say so.
+            self.message_user(request, getattr(exc, "message", str(exc)), messages.ERROR)
+            return
+        obj.version = saved.version
+
+
+@admin.register(RiskCategory)
+class RiskCategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "score", "active")
+    list_editable = ("score", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "description")
+    ordering = ("code",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # categories are deactivated: hazards point at them
+
+
+@admin.register(WhitelistEntry)
+class WhitelistEntryAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    unit_field = "site__unit"
+    list_display = ("site", "item", "frozen_until", "hazard", "created_by", "created_at", "revoked_at")
+    list_filter = ("frozen_until", "revoked_at")
+    search_fields = ("site__name", "site__code", "item__code", "item__title", "hazard__number")
+    list_select_related = ("site", "item", "hazard", "created_by")
+    raw_id_fields = ("site", "item", "hazard")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.full_clean()
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead (revoked at): the record of exemptions stays
+
+
+@admin.register(Notice)
+class NoticeAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    unit_field = "site__unit"
+    list_display = ("number", "kind", "site", "addressee", "deadline", "issued_by", "issued_at", "document_link",
+                    "acknowledged_at")
+    list_filter = ("kind", "language")
+    search_fields = ("number", "addressee", "site__name", "site__code", "hazards__number")
+    date_hierarchy = "issued_at"
+    list_select_related = ("site", "issued_by")
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(f.name for f in Notice._meta.fields), "hazards", "document_link"]
+
+    @admin.display(description=_("document"))
+    def document_link(self, obj):
+        if not obj.file:
+            return "—"
+        return format_html('<a href="{}">{}</a> <small>SHA-256 {}…</small>', obj.file.url, obj.number,
+                           obj.sha256[:12])
+
+    def has_add_permission(self, request):
+        return False  # notices are issued by notify / supervise, rendered once
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
