@@ -108,6 +108,8 @@ def inspection_detail(request, pk: int):
         "actions": lifecycle.allowed_actions(inspection, request.user),
         "reopen_form": ReopenForm(),
         "languages": documents.LANGUAGES,
+        "table_headers": documents.table_headers(),
+        "problem_headers": documents.problem_headers(),
     })
 
 

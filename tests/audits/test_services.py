@@ -100,8 +100,8 @@ def test_inspectors_outside_scope_refused(standard, site_a, inspector_a, inspect
 def test_result_save_stores_decimal_and_texts(inspection, standard, inspector_a):
     leaf = item(standard, "1.1.1.2")
     result = services.result_save(inspection=inspection, item=leaf, earned=Decimal("1.75"), not_applicable=False,
-                                  finding=" 查看台账 ", problem="岗位责任制未覆盖外包人员", measure="补充外包人员责任制",
-                                  serious_problems=0, by=inspector_a)
+                                  finding=" 查看台账 ", problem="岗位责任制未覆盖外包人员",
+                                  measure="补充外包人员责任制", serious_problems=0, by=inspector_a)
     result.refresh_from_db()
     assert result.earned == Decimal("1.75")
     assert (result.finding, result.problem, result.updated_by) == ("查看台账", "岗位责任制未覆盖外包人员", inspector_a)
