@@ -130,6 +130,15 @@ def validate_result(*, item: StandardItem, earned: Decimal | None, not_applicabl
 
 # ---------------------------------------------------------------- creation
 
+def _whitelisted_items(site: Site | None, on_date: datetime.date) -> set[int]:
+    """Items verified normal at this site and frozen on the whitelist: exempt (not applicable)."""
+    if site is None:
+        return set()
+    from hazards.services import whitelist_active_items  # hazards builds on audits, not the reverse
+
+    return whitelist_active_items(site=site, on_date=on_date)
+
+
 def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | None, unit: OrgUnit | None,
             group: OrgUnit | None, inspectors: Iterable, title: str, by, event_action: str,
             event_comment: str = "") -> Inspection:
@@ -173,8 +182,12 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
         inspection.inspectors.set(inspectors)
     leaf_ids = StandardItem.objects.filter(standard=standard, is_leaf=True).order_by("sort_key").values_list(
         "id", flat=True)
+    exempt_ids = _whitelisted_items(site, date)
     InspectionResult.objects.bulk_create(
-        [InspectionResult(inspection=inspection, item_id=item_id) for item_id in leaf_ids], batch_size=500)
+        [InspectionResult(inspection=inspection, item_id=item_id, exempt=item_id in exempt_ids,
+                          not_applicable=item_id in exempt_ids,
+                          finding=_("Exempt: on the whitelist of this site.") if item_id in exempt_ids else "")
+         for item_id in leaf_ids], batch_size=500)
     _event(inspection, event_action, from_status="", to_status=inspection.status, by=by, comment=event_comment)
     return inspection
 

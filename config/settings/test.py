@@ -10,7 +10,8 @@ MEDIA_ROOT = str(VAR_DIR / "test-media")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = True
-LANGUAGE_CODE = "zh-hans"
+# Tests assert on the English source messages; Chinese rendering is tested explicitly (override/cookie).
+LANGUAGE_CODE = "en"
 # Serve static files straight from the app folders (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
