@@ -75,7 +75,11 @@ class HazardMachine(RuleBasedStateMachine):
     @rule(pk=hazards, choice=st.integers(min_value=0, max_value=3), role=st.sampled_from(["inspector", "manager"]))
     def advance(self, pk, choice, role):
         """Random actions alone rarely get far along the loop: also take a step forward."""
-        options = FORWARD[self.model[pk]["status"]]
+        m = self.model[pk]
+        if m["status"] in (S.NOTIFIED, S.RECTIFYING) and m["deadline"] < self.today and choice < 2:
+            self._attempt(pk, Action.SUPERVISE, "manager")  # overdue: what a manager does next
+            return
+        options = FORWARD[m["status"]]
         if options:
             self._attempt(pk, options[choice % len(options)], role)
 
