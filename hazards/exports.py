@@ -128,6 +128,7 @@ def write_xlsx(queryset, target, *, today: datetime.date) -> int:
 # memory). openpyxl reads the result back in the tests.
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _EXCEL_EPOCH_DT = datetime.datetime(1899, 12, 30)
 STYLE_DATE, STYLE_DATETIME, STYLE_BOLD = 1, 2, 3
@@ -180,24 +181,22 @@ _STYLES = (
 
 
 def _escape(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if _ILLEGAL_XML.search(text):
-        text = _ILLEGAL_XML.sub("", text)
-    return text
+    if not _SPECIAL.search(text):  # the common case: plain text, one regex scan
+        return text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _ILLEGAL_XML.sub("", text)
 
 
 def _cell(value) -> str:
-    if value is None or value == "":
+    if value is None:
         return "<c/>"
-    kind = type(value)
+    kind = value.__class__
     if kind is str:
-        space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
-        return f'<c t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+        if not value:
+            return "<c/>"
+        if value[0].isspace() or value[-1].isspace():
+            return f'<c t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
+        return f'<c t="inlineStr"><is><t>{_escape(value)}</t></is></c>'
     if kind is int or kind is float or kind is Decimal:
         return f"<c><v>{value}</v></c>"
     if kind is bool:

@@ -23,7 +23,9 @@ class HazardFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Hazard.Severity.choices)
     category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=RiskCategory.objects.none())
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
-    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
+    # A unit may own thousands of sites: no drop-down of them. The ledger's site names link to
+    # ?site=<id>, the text search finds sites by name, and the chosen site shows as a removable chip.
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none(), widget=forms.HiddenInput)
     overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES_NO, method="filter_overdue")
     deadline_from = django_filters.DateFilter(label=_("Deadline from"), field_name="deadline", lookup_expr="gte",
                                               widget=DATE_INPUT)

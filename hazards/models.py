@@ -127,6 +127,8 @@ class Hazard(models.Model):
             models.Index(fields=["site", "-created_at"]),
             models.Index(fields=["deadline"]),
             models.Index(fields=["discovered_on"]),
+            # The ledger's count and page for "category + status, by deadline" (see bench_hazards.py).
+            models.Index(fields=["category", "status", "deadline"]),
         ]
 
     def __str__(self):

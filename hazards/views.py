@@ -42,7 +42,7 @@ def _ledger_filter(request):
         request.GET or None,
         queryset=selectors.hazard_list(user=user),
         units=org_selectors.unit_list(user=user).order_by("path"),
-        sites=org_selectors.site_list(user=user).select_related(None).order_by("code").only("id", "code", "name"),
+        sites=org_selectors.site_list(user=user).select_related(None).only("id", "code", "name"),
     )
 
 
@@ -61,7 +61,10 @@ def hazard_list(request):
     site = ledger.form.cleaned_data.get("site") if ledger.is_bound and ledger.is_valid() else None
     query = request.GET.copy()
     query.pop("page", None)
+    without_site = query.copy()
+    without_site.pop("site", None)
     return render(request, "hazards/hazard_list.html", {
+        "without_site": without_site.urlencode(),
         "filter": ledger, "page": page, "rows": rows, "filtered_site": site,
         "sort_headers": _sort_headers(request, ledger),
         "may_register": _may(request.user, Action.REGISTER), "may_notify": _may(request.user, Action.NOTIFY),
