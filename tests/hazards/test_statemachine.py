@@ -189,7 +189,8 @@ def test_hazard_lifecycle_state_machine(site_a, branch_a, branch_b, category):
     }
     with translation.override("en"):
         run_state_machine_as_test(HazardMachine, settings=settings(
-            max_examples=30, stateful_step_count=40, deadline=None, database=None,
+            # derandomize: the same exploration every run, so CI never flakes on the coverage check below.
+            max_examples=30, stateful_step_count=40, deadline=None, database=None, derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ))
     print(dict(HazardMachine.reached))
