@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org import images
 from org.models import OrgUnit, Site
 from org.selectors import user_root_unit, user_sees_everything
 from scoring.models import Standard, StandardItem
@@ -33,10 +34,7 @@ from .lifecycle import Action, TransitionRefused
 from .models import Inspection, InspectionEvent, InspectionNumberCounter, InspectionResult, ResultPhoto
 
 NUMBER_PREFIX = "JC"
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS_PER_RESULT = 12
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-MAX_PHOTO_PIXELS = 60_000_000
 UNSCORED_LISTED = 20
 
 User = get_user_model()
@@ -231,32 +229,11 @@ def result_save(*, inspection: Inspection, item: StandardItem, earned: Decimal |
 
 
 def validate_photo(upload) -> str:
-    """The Pillow format name of an uploaded photo, or a ValidationError saying what is wrong."""
-    from PIL import Image, UnidentifiedImageError
-
-    size = getattr(upload, "size", None)
-    if not size:
-        raise ValidationError({"image": _("The photo is empty.")})
-    if size > MAX_PHOTO_BYTES:
-        raise ValidationError({"image": _("The photo is larger than %(limit)s MB.")
-                               % {"limit": MAX_PHOTO_BYTES // (1024 * 1024)}})
+    """The Pillow format name of an uploaded photo, or a ValidationError (on the image field)."""
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            if image.width * image.height > MAX_PHOTO_PIXELS:
-                raise ValidationError({"image": _("The photo has too many pixels.")})
-            image.verify()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError({"image": _("The file is not a readable image (JPEG, PNG or WebP).")}) from exc
-    finally:
-        upload.seek(0)
-    if image_format not in PHOTO_FORMATS:
-        raise ValidationError({"image": _("Photos must be JPEG, PNG or WebP images, not %(format)s.")
-                               % {"format": image_format}})
-    return image_format
+        return images.validate_photo(upload)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc.messages}) from None
 
 
 @transaction.atomic
@@ -271,7 +248,7 @@ def photo_add(*, inspection: Inspection, result: InspectionResult, image, by) ->
     image_format = validate_photo(image)
     photo = ResultPhoto(result=result, uploaded_by=by)
     stem = f"{inspection.number}-{result.item.code}".replace(".", "_")
-    photo.image.save(f"{stem}.{PHOTO_FORMATS[image_format]}", image, save=False)
+    photo.image.save(f"{stem}.{images.PHOTO_FORMATS[image_format]}", image, save=False)
     photo.save()
     return photo
 

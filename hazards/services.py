@@ -11,16 +11,15 @@ and the party's name; the portal will call the same functions with by=None."""
 from __future__ import annotations
 
 import datetime
-import io
 import os
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from org.images import make_thumbnail, validate_photo
 from org.selectors import user_membership
 
 from . import events
@@ -50,11 +49,7 @@ from .models import (
 
 S = Hazard.Status
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000
 MAX_SCAN_BYTES = 10 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
-THUMBNAIL_SIZE = (320, 320)
 
 MAJOR_FIELDS = frozenset({
     "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
@@ -92,56 +87,6 @@ def notice_number(kind: str, year: int) -> str:
 
 
 # --- photos ----------------------------------------------------------------------------------
-
-def validate_photo(image) -> None:
-    """A real image (JPEG/PNG/WebP/GIF), at most 10 MB and 40 megapixels; read headers only."""
-    from PIL import Image, UnidentifiedImageError
-
-    size = getattr(image, "size", None)
-    if size is None:
-        image.seek(0, os.SEEK_END)
-        size = image.tell()
-    if size > MAX_PHOTO_BYTES:
-        raise ValidationError(_("The photo is %(size).1f MB; at most %(max)d MB is allowed.")
-                              % {"size": size / 1024 / 1024, "max": MAX_PHOTO_BYTES // 1024 // 1024},
-                              code="photo_too_large")
-    try:
-        image.seek(0)
-        with Image.open(image) as img:
-            fmt, (width, height) = img.format, img.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise ValidationError(
-                    _("The photo has %(mp).1f megapixels (%(w)d × %(h)d); at most %(max)d megapixels are allowed.")
-                    % {"mp": width * height / 1e6, "w": width, "h": height, "max": MAX_PHOTO_PIXELS // 1_000_000},
-                    code="photo_too_many_pixels")
-            img.verify()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("This file is not a readable image; upload a JPEG, PNG or WebP photo."),
-                              code="photo_not_image") from None
-    finally:
-        image.seek(0)
-    if fmt not in PHOTO_FORMATS:
-        raise ValidationError(_("Images of type %(format)s are not accepted; upload a JPEG, PNG or WebP photo.")
-                              % {"format": fmt}, code="photo_format")
-
-
-def make_thumbnail(image) -> ContentFile:
-    from PIL import Image, ImageOps
-
-    image.seek(0)
-    with Image.open(image) as img:
-        img = ImageOps.exif_transpose(img)
-        img.thumbnail(THUMBNAIL_SIZE)
-        if img.mode not in ("RGB", "L"):
-            img = img.convert("RGB")
-        out = io.BytesIO()
-        img.save(out, "JPEG", quality=80, optimize=True)
-    image.seek(0)
-    stem = os.path.splitext(os.path.basename(getattr(image, "name", "") or "photo"))[0][:60]
-    return ContentFile(out.getvalue(), name=f"{stem}_thumb.jpg")
-
 
 def _photo_create(model, *, image, **fields):
     validate_photo(image)

@@ -310,9 +310,11 @@ def test_photo_add_validates_image(inspection, inspector_a):
 
 
 def test_photo_size_limit(inspection, inspector_a, monkeypatch):
-    monkeypatch.setattr(services, "MAX_PHOTO_BYTES", 50)
+    from org import images
+
+    monkeypatch.setattr(images, "MAX_PHOTO_BYTES", 50)
     result = inspection.results.select_related("item").first()
-    with pytest.raises(ValidationError, match="larger than"):
+    with pytest.raises(ValidationError, match="at most 0 MB"):
         services.photo_add(inspection=inspection, result=result, by=inspector_a,
                            image=SimpleUploadedFile("p.png", _png((64, 64)), content_type="image/png"))
 
