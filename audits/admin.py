@@ -14,9 +14,17 @@ class InspectionEventInline(admin.TabularInline):
     model = InspectionEvent
     extra = 0
     can_delete = False
-    fields = ("at", "action", "from_status", "to_status", "actor", "comment")
+    fields = ("at", "action", "from_name", "to_name", "actor", "comment")
     readonly_fields = fields
     ordering = ("at", "id")
+
+    @admin.display(description=_("from"))
+    def from_name(self, obj):
+        return obj.from_display
+
+    @admin.display(description=_("to"))
+    def to_name(self, obj):
+        return obj.to_display
 
     def has_add_permission(self, request, obj=None):
         return False

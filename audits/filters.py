@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import UnitSubtreeFilter
+from org.filters import OrderingFilter, UnitSubtreeFilter
 from org.models import OrgUnit, Site
 
 from .models import Inspection
@@ -23,7 +23,7 @@ class InspectionFilter(django_filters.FilterSet):
                                           widget=DateInput)
     date_to = django_filters.DateFilter(label=_("To"), field_name="date", lookup_expr="lte",
                                         widget=DateInput)
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("date", "date"), ("number", "number"), ("status", "status"), ("kind", "kind"),
                 ("unit__path", "unit"), ("site__code", "site")),

@@ -154,4 +154,12 @@ class InspectionEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.inspection_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.inspection_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def from_display(self) -> str:
+        return str(dict(Inspection.Status.choices).get(self.from_status, self.from_status))
+
+    @property
+    def to_display(self) -> str:
+        return str(dict(Inspection.Status.choices).get(self.to_status, self.to_status))

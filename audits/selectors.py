@@ -128,7 +128,7 @@ def inspection_problems(inspection: Inspection) -> list[InspectionResult]:
     """The results with a problem (存在问题) written down, in item-code order: the seam where the
     hazards app turns each finding into a hazard linked back to its item."""
     return list(InspectionResult.objects.filter(inspection=inspection).exclude(problem="")
-                .select_related("item").order_by("item__sort_key"))
+                .select_related("item", "hazard").order_by("item__sort_key"))
 
 
 def inspection_events(inspection: Inspection):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hazards.models import RiskCategory
 from org.views import filtered_page
 from scoring.xlsx import SheetImportError
 
@@ -99,10 +100,13 @@ def inspection_import(request):
 def inspection_detail(request, pk: int):
     inspection = selectors.inspection_get(user=request.user, pk=pk)
     sheet = selectors.scoresheet(inspection)
+    problems = selectors.inspection_problems(inspection)
     return render(request, "audits/inspection_detail.html", {
         "inspection": inspection,
         "sheet": sheet,
-        "problems": selectors.inspection_problems(inspection),
+        "problems": problems,
+        "unfiled_problems": sum(1 for r in problems if not hasattr(r, "hazard")),
+        "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code")) if problems else [],
         "events": selectors.inspection_events(inspection),
         "inspectors": list(inspection.inspectors.all()),
         "actions": lifecycle.allowed_actions(inspection, request.user),

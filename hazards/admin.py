@@ -38,7 +38,7 @@ class ReadOnlyInline(admin.TabularInline):
     show_change_link = False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields] + [f for f in (self.fields or ()) if hasattr(self, f)]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -52,8 +52,20 @@ class ReadOnlyInline(admin.TabularInline):
 
 class HazardEventInline(ReadOnlyInline):
     model = HazardEvent
-    fields = ("at", "action", "from_status", "to_status", "actor", "actor_name", "comment", "data")
+    fields = ("at", "action_name", "from_name", "to_name", "actor", "actor_name", "comment", "data")
     ordering = ("at", "id")
+
+    @admin.display(description=_("action"))
+    def action_name(self, obj):
+        return obj.action_display
+
+    @admin.display(description=_("from"))
+    def from_name(self, obj):
+        return obj.from_display
+
+    @admin.display(description=_("to"))
+    def to_name(self, obj):
+        return obj.to_display
 
 
 class HazardPhotoInline(ReadOnlyInline):
@@ -66,10 +78,11 @@ class NoticeInline(ReadOnlyInline):
     verbose_name = _("notice")
     verbose_name_plural = _("notices")
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["notice"]
+    fields = readonly_fields = ("notice_link",)
 
-    fields = ("notice",)
+    @admin.display(description=_("notice"))
+    def notice_link(self, obj):
+        return obj.notice
 
 
 class ReplyInline(ReadOnlyInline):

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import UnitSubtreeFilter
+from org.filters import OrderingFilter, UnitSubtreeFilter
 from org.models import OrgUnit, Site
 
 from . import lifecycle
@@ -38,7 +38,7 @@ class HazardFilter(django_filters.FilterSet):
     # The hazards created from one inspection's findings (the inspection page links here).
     inspection = django_filters.NumberFilter(label=_("Inspection"), field_name="source_result__inspection",
                                              widget=forms.HiddenInput)
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("number", "number"), ("discovered_on", "discovered_on"), ("deadline", "deadline"),
                 ("status", "status"), ("severity", "severity"), ("site__code", "site")),

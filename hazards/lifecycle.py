@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from org.models import Role
 from org.selectors import user_membership, user_sees_everything
@@ -45,7 +46,7 @@ class Action(models.TextChoices):
     SUBMIT_REPLY = "submit_reply", _("Submit reply")
     ACCEPT = "accept", _("Accept")
     REJECT = "reject", _("Reject")
-    CLOSE = "close", _("Close")
+    CLOSE = "close", pgettext_lazy("hazard action", "Close")
     VOID = "void", _("Void")
     ADD_PHOTO = "add_photo", _("Add photo")
 
@@ -199,9 +200,7 @@ def check(hazard, action: str, user, *, today: datetime.date | None = None) -> N
         raise ActionRefused(_state_refusal(hazard, transition))
 
     if user is not None and not user.is_superuser and _role(user) not in transition.roles:
-        role_names = ", ".join(str(Role(r).label) for r in sorted(transition.roles))
-        raise ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
-                            % {"action": str(transition.label).lower(), "roles": role_names})
+        raise _role_refusal(transition)
 
     _check_guards(hazard, action, today)
 
@@ -273,6 +272,11 @@ def check_register(site, user) -> None:
             raise ActionRefused(_("Site not found."))
     transition = TRANSITIONS[Action.REGISTER]
     if not user.is_superuser and _role(user) not in transition.roles:
-        role_names = ", ".join(str(Role(r).label) for r in sorted(transition.roles))
-        raise ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
-                            % {"action": str(transition.label).lower(), "roles": role_names})
+        raise _role_refusal(transition)
+
+
+def _role_refusal(transition: Transition) -> ActionRefused:
+    # The separator is translatable: Chinese lists use "、".
+    role_names = pgettext("list separator", ", ").join(str(Role(r).label) for r in sorted(transition.roles))
+    return ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
+                         % {"action": str(transition.label).lower(), "roles": role_names})

@@ -181,7 +181,21 @@ class HazardEvent(models.Model):
         indexes = [models.Index(fields=["hazard", "at"]), models.Index(fields=["action", "at"])]
 
     def __str__(self):
-        return f"{self.hazard} · {self.action}"
+        return f"{self.hazard} · {self.action_display}"
+
+    @property
+    def action_display(self) -> str:
+        from .lifecycle import Action  # the action names live with the transition table
+
+        return str(dict(Action.choices).get(self.action, self.action))
+
+    @property
+    def from_display(self) -> str:
+        return str(dict(Hazard.Status.choices).get(self.from_status, self.from_status))
+
+    @property
+    def to_display(self) -> str:
+        return str(dict(Hazard.Status.choices).get(self.to_status, self.to_status))
 
 
 class Notice(models.Model):

@@ -93,7 +93,7 @@ def seed(stdout=None) -> dict:
             continue
         pattern, category, site_class, voltage, cycle = SITE_TEMPLATES[i % len(SITE_TEMPLATES)]
         place = PLACE_NAMES[(i * 7) % len(PLACE_NAMES)]
-        team = teams[i % len(teams)]
+        team = teams[(i + i // len(SITE_TEMPLATES)) % len(teams)]  # every team gets a mix of classes
         contact = _person(rng)
         services.site_create(
             code=code, name=pattern.format(p=place) + ("" if i < 20 else f"{'一二三'[i // 20 - 1]}期"),

@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from .models import OrgUnit, Site
 
 
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter ships no zh-Hans catalogue: our own label for the descending choices."""
+
+    descending_fmt = _("%s (descending)")
+
+
 class UnitSubtreeFilter(django_filters.ModelChoiceFilter):
     """Filters by a unit and everything below it."""
 
@@ -26,7 +32,7 @@ class SiteFilter(django_filters.FilterSet):
     voltage_level = django_filters.ChoiceFilter(
         label=_("Voltage level"), choices=[c for c in Site.Voltage.choices if c[0]]
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("code", "code"), ("name", "name"), ("site_class", "site_class"),
                 ("voltage_level", "voltage_level"), ("unit__path", "unit")),

@@ -48,7 +48,7 @@ def test_edit_goes_through_the_service_and_status_stays(admin_client_a, site_a, 
     hazard = register(site=site_a, by=manager_a, category=category)
     url = reverse("admin:hazards_hazard_change", args=[hazard.pk])
     page = admin_client_a.get(url)
-    assert page.status_code == 200 and "register" in page.text  # the history inline
+    assert page.status_code == 200 and "Register" in page.text  # the history inline, with the action label
     form = page.context["adminform"].form
     data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
     data.update({"location": "3 号开关站", "status": "closed", "category": category.pk, "severity": "general",
