@@ -101,12 +101,15 @@ def inspection_detail(request, pk: int):
     inspection = selectors.inspection_get(user=request.user, pk=pk)
     sheet = selectors.scoresheet(inspection)
     problems = selectors.inspection_problems(inspection)
+    unfiled = sum(1 for r in problems if not hasattr(r, "hazard"))
+    offer_hazards = bool(unfiled and inspection.site_id and inspection.status != Inspection.Status.DRAFT)
     return render(request, "audits/inspection_detail.html", {
         "inspection": inspection,
         "sheet": sheet,
         "problems": problems,
-        "unfiled_problems": sum(1 for r in problems if not hasattr(r, "hazard")),
-        "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code")) if problems else [],
+        "unfiled_problems": unfiled if offer_hazards else 0,
+        # Only asked for when the "register hazards" form is shown (submitted, with a site).
+        "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code")) if offer_hazards else [],
         "events": selectors.inspection_events(inspection),
         "inspectors": list(inspection.inspectors.all()),
         "actions": lifecycle.allowed_actions(inspection, request.user),
