@@ -6,22 +6,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class InspectionNumberCounter(models.Model):
-    """The last inspection number given out per year. audits.services locks this row while taking a
-    number, so concurrent creations queue instead of colliding, and a rolled-back creation rolls
-    its number back too: numbers stay gap-free (JC-2026-00001, JC-2026-00002, ...)."""
-
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
-    last = models.PositiveIntegerField(_("last number"), default=0)
-
-    class Meta:
-        verbose_name = _("inspection number counter")
-        verbose_name_plural = _("inspection number counters")
-
-    def __str__(self):
-        return f"{self.year}: {self.last}"
-
-
 class Inspection(models.Model):
     """An inspection (检查/查评) of a site or an org unit against one standard version."""
 

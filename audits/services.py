@@ -27,11 +27,12 @@ from django.utils.translation import gettext as _
 from org import images
 from org.models import OrgUnit, Site
 from org.selectors import user_root_unit, user_sees_everything
+from org.services import next_number
 from scoring.models import Standard, StandardItem
 
 from . import lifecycle
 from .lifecycle import Action, TransitionRefused
-from .models import Inspection, InspectionEvent, InspectionNumberCounter, InspectionResult, ResultPhoto
+from .models import Inspection, InspectionEvent, InspectionResult, ResultPhoto
 
 NUMBER_PREFIX = "JC"
 MAX_PHOTOS_PER_RESULT = 12
@@ -68,14 +69,7 @@ def _event(inspection: Inspection, action: str, *, from_status: str, to_status: 
 
 
 def _next_number(year: int) -> str:
-    counter = InspectionNumberCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        # get_or_create runs its insert in a savepoint and re-reads on a concurrent insert.
-        InspectionNumberCounter.objects.get_or_create(year=year)
-        counter = InspectionNumberCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{NUMBER_PREFIX}-{year}-{counter.last:05d}"
+    return next_number("inspection", NUMBER_PREFIX, year, 5)
 
 
 def to_decimal(value) -> Decimal | None:

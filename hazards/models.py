@@ -27,23 +27,6 @@ class RiskCategory(models.Model):
         return self.name
 
 
-class NumberCounter(models.Model):
-    """Per-year counters for gap-free document numbers (YH-2026-000123); the row is locked while
-    a number is taken, so concurrent creations queue instead of colliding or skipping."""
-
-    key = models.CharField(_("series"), max_length=16)
-    year = models.PositiveSmallIntegerField(_("year"))
-    last = models.PositiveIntegerField(_("last number"), default=0)
-
-    class Meta:
-        verbose_name = _("number counter")
-        verbose_name_plural = _("number counters")
-        constraints = [models.UniqueConstraint(fields=["key", "year"], name="number_counter_key_year_unique")]
-
-    def __str__(self):
-        return f"{self.key}-{self.year}: {self.last}"
-
-
 class Hazard(models.Model):
     class Status(models.TextChoices):
         REGISTERED = "registered", _("Registered")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from org.images import make_thumbnail, validate_photo
 from org.selectors import user_membership
+from org.services import next_number
 
 from . import events
 from .lifecycle import (
@@ -39,7 +40,6 @@ from .models import (
     Hazard,
     HazardPhoto,
     Notice,
-    NumberCounter,
     ReplyPhoto,
     RiskCategory,
     ServiceRecord,
@@ -63,18 +63,6 @@ EDITABLE_FIELDS = frozenset({
 
 
 # --- numbers ---------------------------------------------------------------------------------
-
-@transaction.atomic
-def next_number(key: str, prefix: str, year: int, width: int) -> str:
-    """The next gap-free number of a per-year series, e.g. ("hazard", "YH", 2026, 6) → YH-2026-000001.
-    The counter row stays locked until the caller's transaction ends, so a rolled-back creation
-    gives its number back and concurrent callers queue instead of colliding."""
-    NumberCounter.objects.get_or_create(key=key, year=year)
-    counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{year}-{counter.last:0{width}d}"
-
 
 def hazard_number(year: int) -> str:
     return next_number("hazard", "YH", year, 6)

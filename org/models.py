@@ -143,3 +143,21 @@ class Site(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+
+class NumberCounter(models.Model):
+    """Per-series, per-year counters for gap-free document numbers (YH-2026-000123, JC-2026-00001,
+    GZ-…, DD-…). org.services.next_number locks the row while a number is taken, so concurrent
+    creations queue instead of colliding, and a rolled-back creation gives its number back."""
+
+    key = models.CharField(_("series"), max_length=16)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [models.UniqueConstraint(fields=["key", "year"], name="org_number_counter_key_year_unique")]
+
+    def __str__(self):
+        return f"{self.key}-{self.year}: {self.last}"

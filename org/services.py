@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import PATH_STEP, Membership, OrgUnit, Role, Site
+from .models import PATH_STEP, Membership, NumberCounter, OrgUnit, Role, Site
 from .roles import ROLE_PERMISSIONS
 
 User = get_user_model()
@@ -128,3 +128,15 @@ def membership_set_language(*, user, language: str) -> None:
     if membership is not None and membership.language != language:
         membership.language = language
         membership.save(update_fields=["language"])
+
+
+@transaction.atomic
+def next_number(key: str, prefix: str, year: int, width: int) -> str:
+    """The next gap-free number of a per-year series, e.g. ("hazard", "YH", 2026, 6) → YH-2026-000001.
+    The counter row stays locked until the caller's transaction ends, so a rolled-back creation
+    gives its number back and concurrent callers queue instead of colliding."""
+    NumberCounter.objects.get_or_create(key=key, year=year)  # insert in a savepoint; re-reads on a race
+    counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{year}-{counter.last:0{width}d}"

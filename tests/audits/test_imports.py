@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from audits.imports import inspection_import_results
-from audits.models import Inspection, InspectionEvent, InspectionNumberCounter, InspectionResult
+from audits.models import Inspection, InspectionEvent, InspectionResult
+from org.models import NumberCounter
 from scoring.xlsx import SheetImportError
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def write(tmp_path, data: bytes, name="results.xlsx"):
 
 def counts():
     return (Inspection.objects.count(), InspectionResult.objects.count(), InspectionEvent.objects.count(),
-            list(InspectionNumberCounter.objects.values_list("last", flat=True)))
+            list(NumberCounter.objects.filter(key="inspection").values_list("last", flat=True)))
 
 
 def test_import_creates_a_draft_with_the_results(standard, site_a, inspector_a):

@@ -9,8 +9,8 @@ from django.db import connection
 
 from audits import lifecycle, services
 from audits.lifecycle import Action, TransitionRefused
-from audits.models import Inspection, InspectionEvent, InspectionNumberCounter, InspectionResult, ResultPhoto
-from org.models import Role
+from audits.models import Inspection, InspectionEvent, InspectionResult, ResultPhoto
+from org.models import NumberCounter, Role
 from scoring.models import Standard
 from tests.factories import make_user
 
@@ -44,7 +44,7 @@ def test_numbers_are_sequential_per_year(standard, site_a, inspector_a):
                                        site=site_a, by=inspector_a) for _ in range(3)]
     year = datetime.date.today().year
     assert [i.number for i in made] == [f"JC-{year}-00001", f"JC-{year}-00002", f"JC-{year}-00003"]
-    assert InspectionNumberCounter.objects.get(year=year).last == 3
+    assert NumberCounter.objects.get(key="inspection", year=year).last == 3
 
 
 def test_a_refused_creation_uses_no_number(standard, site_a, site_b, inspector_a):

@@ -18,12 +18,11 @@ from hazards.models import (
     HazardEvent,
     HazardPhoto,
     Notice,
-    NumberCounter,
     ServiceRecord,
     WhitelistEntry,
     WorkOrderReply,
 )
-from org.models import Role
+from org.models import NumberCounter, Role
 from tests.factories import make_user
 
 from .factories import make_hazard, perform, register, today

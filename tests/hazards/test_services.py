@@ -20,11 +20,11 @@ from hazards.models import (
     HazardEvent,
     HazardPhoto,
     Notice,
-    NumberCounter,
     ReplyPhoto,
     WhitelistEntry,
     WorkOrderReply,
 )
+from org.models import NumberCounter
 from scoring.models import Standard, StandardItem
 from tests.factories import SiteFactory
 

@@ -1,0 +1,22 @@
+from django.db import migrations
+
+
+def copy_counters(apps, schema_editor):
+    old = apps.get_model("audits", "InspectionNumberCounter")
+    new = apps.get_model("org", "NumberCounter")
+    for row in old.objects.all():
+        new.objects.update_or_create(key="inspection", year=row.year, defaults={"last": row.last})
+
+
+class Migration(migrations.Migration):
+    """Number counters are shared by inspections and hazard files: they now live in org."""
+
+    dependencies = [
+        ("audits", "0002_inspectionnumbercounter"),
+        ("org", "0002_number_counter"),
+    ]
+
+    operations = [
+        migrations.RunPython(copy_counters, migrations.RunPython.noop),
+        migrations.DeleteModel(name="InspectionNumberCounter"),
+    ]
