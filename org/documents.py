@@ -16,6 +16,9 @@ def render_pdf(template_name: str, context: dict, *, language: str | None = None
 
     language = language or settings.LANGUAGE_CODE
     with translation.override(language):
-        html = render_to_string(template_name, {**context, "pdf_font_family": PDF_FONT_FAMILY,
-                                                "pdf_language": language})
+        html = render_to_string(template_name, {
+            **context, "pdf_font_family": PDF_FONT_FAMILY, "pdf_language": language,
+            # Chinese documents use the full-width colon after labels.
+            "pdf_colon": ": " if language == "en" else "：",
+        })
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
