@@ -19,7 +19,8 @@ YES_NO = (("yes", _("Yes")), ("no", _("No")))
 class HazardFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search",
                                   help_text=_("Number, description, location or site name"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=Hazard.Status.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), method="filter_status",
+                                         choices=[("open", _("Open (not closed or voided)")), *Hazard.Status.choices])
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Hazard.Severity.choices)
     category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=RiskCategory.objects.none())
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
@@ -81,6 +82,11 @@ class HazardFilter(django_filters.FilterSet):
             Q(number__icontains=value) | Q(description__icontains=value) | Q(location__icontains=value)
             | Q(site__name__icontains=value)
         )
+
+    def filter_status(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(status__in=lifecycle.OPEN_STATES)
+        return queryset.filter(status=value)
 
     def filter_overdue(self, queryset, name, value):
         today = self.today or lifecycle.local_today()

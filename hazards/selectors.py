@@ -76,3 +76,18 @@ def hazard_status_counts(*, user, today: datetime.date | None = None) -> dict:
 def notice_list(*, user) -> QuerySet[Notice]:
     return scope_queryset(Notice.objects.select_related("site", "unit", "issued_by"), user, "site__unit")
 
+
+
+def home_panel(*, user, today: datetime.date | None = None) -> dict:
+    """The hazard counts on the home page, in one aggregate query over the user's scope."""
+    today = today or local_today()
+    S = Hazard.Status
+    counts = scope_queryset(Hazard.objects.all(), user).aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATES)),
+        overdue=Count("id", filter=Q(status__in=DEADLINE_STATES, deadline__lt=today)),
+        registered=Count("id", filter=Q(status=S.REGISTERED)),
+        pending=Count("id", filter=Q(status=S.PENDING_ACCEPTANCE)),
+        major_open=Count("id", filter=Q(status__in=OPEN_STATES, severity=Hazard.Severity.MAJOR)),
+        closed_this_year=Count("id", filter=Q(status=S.CLOSED, closed_at__year=today.year)),
+    )
+    return {"template": "hazards/_home_panel.html", "counts": counts}

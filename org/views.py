@@ -5,6 +5,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -31,7 +32,9 @@ def filtered_page(request, filterset, default_ordering: str | list[str]):
 
 @login_required
 def home(request):
-    return render(request, "org/home.html", selectors.home_summary(user=request.user))
+    # Other apps add their panels through settings.HOME_PANELS; org does not import them.
+    panels = [import_string(path)(user=request.user) for path in settings.HOME_PANELS]
+    return render(request, "org/home.html", {**selectors.home_summary(user=request.user), "panels": panels})
 
 
 @login_required

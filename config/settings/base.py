@@ -173,6 +173,9 @@ LOGGING = {
                 "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
+# Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
+HOME_PANELS = ["hazards.selectors.home_panel"]
+
 # Pagination of lists.
 PAGE_SIZE = 25
 HAZARD_NUMBER_PREFIX = "YH"

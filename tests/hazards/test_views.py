@@ -659,3 +659,24 @@ def test_inspector_may_register_but_the_page_hides_managing_actions(client, insp
     assert 'data-action="supervise"' not in body and 'data-action="void"' not in body
     assert Role.INSPECTOR not in lifecycle.TRANSITIONS[Action.SUPERVISE].roles
 
+
+
+def test_home_panel_counts_link_to_the_ledger(client, site_a, site_b, manager_a, manager_b, category,
+                                              django_assert_max_num_queries):
+    from tests.hazards.factories import make_hazard
+
+    for state in (Hazard.Status.REGISTERED, Hazard.Status.PENDING_ACCEPTANCE, Hazard.Status.CLOSED):
+        make_hazard(state, site=site_a, by=manager_a, category=category)
+    make_hazard(Hazard.Status.REGISTERED, site=site_b, by=manager_b, category=category)  # other branch
+    client.force_login(manager_a)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("home")).content.decode()
+    panel = page[page.index('id="hazard-panel"'):]
+    assert 'id="stat-overdue">0<' in panel
+    assert "?status=open" in panel
+    ledger = client.get(reverse("hazards:hazard_list"), {"status": "open"}).content.decode()
+    open_numbers = set(Hazard.objects.filter(site=site_a).exclude(status=Hazard.Status.CLOSED)
+                       .values_list("number", flat=True))
+    assert all(n in ledger for n in open_numbers)
+    closed = Hazard.objects.get(site=site_a, status=Hazard.Status.CLOSED).number
+    assert closed not in ledger
