@@ -63,6 +63,21 @@ def manager_a(branch_a):
 
 
 @pytest.fixture
+def leader_a(branch_a):
+    return make_user(branch_a, Role.LEADER, username="lead_a")
+
+
+@pytest.fixture
+def admin_a(branch_a):
+    return make_user(branch_a, Role.ADMIN, username="adm_a")
+
+
+@pytest.fixture
+def manager_b(branch_b):
+    return make_user(branch_b, Role.MANAGER, username="mgr_b")
+
+
+@pytest.fixture
 def inspector_b(branch_b):
     return make_user(branch_b, Role.INSPECTOR, username="insp_b")
 

@@ -3,8 +3,6 @@ import datetime
 import pytest
 
 from audits import services
-from org.models import Role
-from tests.factories import make_user
 
 from .factories import make_standard
 
@@ -12,21 +10,6 @@ from .factories import make_standard
 @pytest.fixture
 def standard(db):
     return make_standard()
-
-
-@pytest.fixture
-def manager_b(branch_b):
-    return make_user(branch_b, Role.MANAGER, username="mgr_b")
-
-
-@pytest.fixture
-def leader_a(branch_a):
-    return make_user(branch_a, Role.LEADER, username="leader_a")
-
-
-@pytest.fixture
-def admin_a(branch_a):
-    return make_user(branch_a, Role.ADMIN, username="admin_a")
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ import os
 import pytest
 from django.conf import settings
 
-from org.models import Role
-from tests.factories import make_user
-
 from .factories import RiskCategoryFactory
 
 
@@ -37,21 +34,6 @@ def category(db):
 @pytest.fixture
 def other_category(db):
     return RiskCategoryFactory(code="OTHER", name="其他", score=1)
-
-
-@pytest.fixture
-def leader_a(branch_a):
-    return make_user(branch_a, Role.LEADER, username="lead_a")
-
-
-@pytest.fixture
-def admin_a(branch_a):
-    return make_user(branch_a, Role.ADMIN, username="adm_a")
-
-
-@pytest.fixture
-def manager_b(branch_b):
-    return make_user(branch_b, Role.MANAGER, username="mgr_b")
 
 
 @pytest.fixture

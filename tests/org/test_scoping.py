@@ -90,7 +90,7 @@ def test_role_groups_carry_permissions(db):
 
 
 def test_admin_changelist_is_scoped(client, branch_a, branch_b, site_a, site_b):
-    admin_user = make_user(branch_a, Role.ADMIN, username="adm_a")
+    admin_user = make_user(branch_a, Role.ADMIN, username="adm_scoped")
     client.force_login(admin_user)
     response = client.get(reverse("admin:org_site_changelist"))
     assert response.status_code == 200
