@@ -49,6 +49,7 @@ class Inspection(models.Model):
         verbose_name_plural = _("inspections")
         ordering = ["-date", "-id"]
         indexes = [
+            models.Index(fields=["-date", "-id"]),  # the list's default order and the date sort
             models.Index(fields=["unit", "-date"]),
             models.Index(fields=["site", "-date"]),
             models.Index(fields=["status", "-date"]),
