@@ -14,6 +14,7 @@ results is reported by the importer as a duplicate, with a hint to format the co
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import unicodedata
@@ -32,6 +33,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 100
+# The header is row 1, or the first of these rows that names every required column (title rows above).
+HEADER_SEARCH_ROWS = 5
 MAX_CODE_LEVELS = 10
 MAX_CODE_SEGMENT = 9999  # StandardItem.sort_key pads segments to 4 digits
 MAX_DECIMAL = Decimal("9999999.99")  # fits DecimalField(max_digits=9, decimal_places=2)
@@ -82,8 +85,10 @@ class Column:
 
 
 def normalise_header(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return re.sub(r"\s+", "", text).casefold()
+    """Header text for matching: width-folded, no spaces, no case, and without a trailing unit in
+    brackets, so that 应得分（分）, "Points (pts)" and 应得分 name the same column."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or ""))).casefold()
+    return re.sub(r"\([^()]*\)$", "", text) or text
 
 
 def column_letter(index: int) -> str:
@@ -192,12 +197,26 @@ def _read_first_sheet(workbook, columns: list[Column]) -> list[dict]:
     header = next(rows, None)
     if header is None or all(_is_blank(v) for v in header):
         raise _file_error(_("The first worksheet is empty: row 1 must hold the column headers."))
+    header_row = 1
     positions, header_texts, errors = _match_headers(header, columns)
+    # Sheets kept by customers often carry a title (and a unit or date line) above the header:
+    # the first of the leading rows that names every required column is taken as the header.
+    leading = []
+    while errors and header_row + len(leading) < HEADER_SEARCH_ROWS:
+        candidate = next(rows, None)
+        if candidate is None:
+            break
+        leading.append(candidate)
+        found = _match_headers(candidate, columns, row=header_row + len(leading))
+        if not found[2]:
+            positions, header_texts, errors = found
+            header_row += len(leading)
+            leading = []
     if errors:
         raise SheetImportError(errors)
     letters = {key: column_letter(index + 1) for key, index in positions.items()}
     out = []
-    for number, values in enumerate(rows, start=2):
+    for number, values in enumerate(itertools.chain(leading, rows), start=header_row + 1):
         if number > MAX_ROWS + 1:
             raise _file_error(_("The worksheet has more than %(limit)s rows.") % {"limit": f"{MAX_ROWS:,}"})
         record = {key: (values[index] if index < len(values) else None) for key, index in positions.items()}
@@ -210,7 +229,7 @@ def _read_first_sheet(workbook, columns: list[Column]) -> list[dict]:
     return out
 
 
-def _match_headers(header: tuple, columns: list[Column]) -> tuple[dict, dict, list[SheetError]]:
+def _match_headers(header: tuple, columns: list[Column], row: int = 1) -> tuple[dict, dict, list[SheetError]]:
     positions: dict[str, int] = {}
     texts: dict[str, str] = {}
     errors: list[SheetError] = []
@@ -222,7 +241,7 @@ def _match_headers(header: tuple, columns: list[Column]) -> tuple[dict, dict, li
             if normalised in column._normalised:
                 if column.key in positions:
                     errors.append(SheetError(
-                        row=1, column=column_letter(index + 1), header=str(value).strip(),
+                        row=row, column=column_letter(index + 1), header=str(value).strip(),
                         message=_("Duplicate column: column %(first)s (%(header)s) already holds it.")
                         % {"first": column_letter(positions[column.key] + 1), "header": texts[column.key]},
                     ))
@@ -233,8 +252,8 @@ def _match_headers(header: tuple, columns: list[Column]) -> tuple[dict, dict, li
     for column in columns:
         if column.required and column.key not in positions:
             errors.append(SheetError(
-                row=1, column=None,
-                message=_("Required column missing: %(headers)s (row 1 must have a header named one of these).")
+                row=row, column=None,
+                message=_("Required column missing: %(headers)s (the header row must name one of these).")
                 % {"headers": " / ".join(column.headers)},
             ))
     return positions, texts, errors

@@ -231,3 +231,25 @@ def test_broken_sheet_xml_is_reported_not_raised():
     data = _with_replaced_part(make_xlsx(SMALL_ROWS), "xl/worksheets/sheet1.xml", "<worksheet><sheetData><row>")
     errors, _ = _import_errors(data)
     assert "cannot be read" in errors[(None, None)]
+
+
+def test_title_rows_above_the_header_and_units_in_headers():
+    """Sheets as customers keep them: a title and a unit line above the header, units in brackets."""
+    header = ["序号", "评价项目", "应得分（分）", "评分标准", "严重"]
+    data = make_xlsx([["某供电公司安全生产自查评价标准", None, None, None, None],
+                      ["编制单位：安全监察部", None, None, None, None],
+                      header, *SMALL_ROWS], header=None)
+    standard = services.standard_import_xlsx(file=data, name="带标题的标准")
+    assert standard.item_count == 11 and standard.total_points == Decimal("45")
+
+
+def test_errors_below_a_title_name_the_real_excel_rows():
+    rows = [["标题", None, None, None, None], HEADER, ["1", "安全管理", 5, "", ""], ["1.1", "", -1, "", ""]]
+    errors, _exc = _import_errors(make_xlsx(rows, header=None))
+    assert {(4, "B"), (4, "C")} <= set(errors), errors
+
+
+def test_no_header_in_the_leading_rows_is_reported_once_against_row_1():
+    rows = [["标题"], ["说明"], ["1", "安全管理", 5]]
+    errors, exc = _import_errors(make_xlsx(rows, header=None))
+    assert all(row == 1 for row, _col in errors) and len(exc.errors) == 3  # code, title, points missing

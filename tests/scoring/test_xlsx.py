@@ -72,7 +72,9 @@ def test_parse_code_rejects(value):
 
 
 def test_headers_and_letters():
-    assert normalise_header(" 得分率（%） ") == normalise_header("得分率(%)") == "得分率(%)"
+    assert normalise_header(" 得分率（%） ") == normalise_header("得分率(%)") == "得分率"
+    assert normalise_header("应得分（分）") == normalise_header("应得分") == "应得分"
+    assert normalise_header("(分)") == "(分)"  # a header that is only a unit stays itself
     assert normalise_header("Serious Problems") == "seriousproblems"
     assert [column_letter(n) for n in (1, 26, 27, 52)] == ["A", "Z", "AA", "AZ"]
 
