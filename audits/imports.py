@@ -11,13 +11,19 @@ Decisions where the issue was silent:
   the result (adds photos, completes items) before submitting. `submit=True` (the command's
   `--submit`) submits in the same transaction and is refused, saving nothing, while any leaf is
   unscored.
-- A section (non-leaf) row is accepted when its result cells are all empty (a sheet printed from
-  the standard keeps its section headings); a section row carrying a result is an error.
+- A section (non-leaf) row is accepted when its result cells are empty (a sheet printed from the
+  standard keeps its section headings), or when its 实得分 / 严重问题数 / 不适用 equal the roll-up of
+  its items in the same sheet (a roll-up table such as our own report's first sheet); a section
+  whose figures disagree with its items, or that carries problem or measure text, is an error.
+- An optional 应得分/points column is checked against the standard; 0 on a leaf with points (and
+  no 实得分) means not applicable, as a roll-up table shows it. So our own report's first sheet
+  re-imports to the same results.
 """
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from org.models import OrgUnit, Site
 from scoring.models import Standard, StandardItem
+from scoring.rollup import LeafResult, rollup
 from scoring.xlsx import (
     Column,
     SheetError,
@@ -42,6 +49,8 @@ from .models import Inspection, InspectionEvent, InspectionResult
 COLUMNS = [
     Column("code", ("序号", "code"), required=True),
     Column("earned", ("实得分", "earned", "earned points")),
+    # Optional: in a roll-up table a not-applicable leaf shows 应得分 0 (it leaves the sum).
+    Column("possible", ("应得分", "points", "standard points")),
     Column("not_applicable", ("不适用", "not_applicable", "not applicable", "n/a")),
     Column("serious_problems", ("严重问题数", "serious_problems", "serious problems")),
     Column("problem", ("存在问题", "problem", "problems")),
@@ -78,8 +87,11 @@ def _parse_count(value, *, row, column, header, errors) -> int:
 def parse_results(file, standard: Standard, *, filename: str | None = None) -> dict[int, dict]:
     """{item id: result fields} of a results sheet, or SheetImportError with every problem."""
     rows = read_rows(file, COLUMNS, filename=filename)
-    items = {item.code: item for item in StandardItem.objects.filter(standard=standard).only(
-        "id", "code", "points", "is_leaf")}
+    all_items = list(StandardItem.objects.filter(standard=standard).only(
+        "id", "parent_id", "code", "title", "depth", "is_leaf", "serious", "points", "sort_key"))
+    items = {item.code: item for item in all_items}
+    sections: list[tuple] = []  # section rows that carry figures, checked against the roll-up below
+    bad_codes: set[str] = set()  # leaves whose own row has errors: their sections are not summed
     errors: list[SheetError] = []
     seen: dict[str, int] = {}
     parsed: dict[int, dict] = {}
@@ -105,13 +117,25 @@ def parse_results(file, standard: Standard, *, filename: str | None = None) -> d
                                      % {"code": code}))
             continue
         if not item.is_leaf:
-            if any(not _blank(record.get(key)) for key in RESULT_KEYS):
+            if any(not _blank(record.get(key)) for key in ("problem", "measure", "finding")):
                 errors.append(SheetError(row=row, column=col["code"], header=head["code"],
-                                         message=_("%(code)s is a section, not a leaf item: results are entered "
-                                                   "on its leaf items.") % {"code": code}))
+                                         message=_("%(code)s is a section, not a leaf item: problems and measures "
+                                                   "are entered on its leaf items.") % {"code": code}))
+            elif any(not _blank(record.get(key)) for key in RESULT_KEYS):
+                sections.append((item, record, where))
             continue
+        errors_before = len(errors)
         earned = parse_decimal(record.get("earned"), **where("earned"), maximum=item.points)
         not_applicable = parse_bool(record.get("not_applicable"), **where("not_applicable"))
+        possible = parse_decimal(record.get("possible"), **where("possible"))
+        if possible is not None and possible != item.points:
+            if possible == 0 and not earned and _blank(record.get("not_applicable")):
+                not_applicable, earned = True, None  # a roll-up table's not-applicable leaf
+            elif possible != 0:
+                errors.append(SheetError(
+                    row=row, column=col.get("possible"), header=head.get("possible"),
+                    message=_("Standard points %(given)s differ from the standard's %(points)s for item %(code)s.")
+                    % {"given": possible, "points": item.points, "code": code}))
         if earned is not None and not_applicable:
             errors.append(SheetError(row=row, column=col.get("earned"), header=head.get("earned"),
                                      message=_("Both earned points and not applicable are given: give one.")))
@@ -122,11 +146,49 @@ def parse_results(file, standard: Standard, *, filename: str | None = None) -> d
                                      message=_("A not-applicable item cannot have serious problems.")))
         texts = {key: parse_text(record.get(key), **where(key), max_length=TEXT_LIMIT)
                  for key in ("problem", "measure", "finding")}
+        if len(errors) > errors_before:
+            bad_codes.add(code)
         parsed[item.id] = {"earned": None if not_applicable else earned, "not_applicable": not_applicable,
                            "serious_problems": problems, **texts}
+    sections = [(item, record, where) for item, record, where in sections
+                if not any(code.startswith(item.code + ".") for code in bad_codes)]
+    if sections:
+        _check_sections(sections, all_items, parsed, errors)
     if errors:
         raise SheetImportError(errors)
     return parsed
+
+
+def _check_sections(sections, items, parsed, errors) -> None:
+    """A section row's figures must be the roll-up of its items as given in the same sheet."""
+    rows = {row.item_id: row for row in rollup(items, {
+        item_id: LeafResult(earned=r["earned"], not_applicable=r["not_applicable"],
+                            serious_problems=r["serious_problems"]) for item_id, r in parsed.items()})}
+    for item, record, where in sections:
+        computed = rows[item.id]
+        earned = parse_decimal(record.get("earned"), **where("earned"), minimum=Decimal(0))
+        problems = _parse_count(record.get("serious_problems"), row=record["_row"],
+                                column=record["_col"].get("serious_problems"),
+                                header=record["_header"].get("serious_problems"), errors=errors)
+        not_applicable = parse_bool(record.get("not_applicable"), **where("not_applicable"))
+        mismatches = []
+        if earned is not None and earned != computed.earned:
+            mismatches.append(("earned", earned, computed.earned))
+        if not _blank(record.get("serious_problems")) and problems != computed.serious_problems:
+            mismatches.append(("serious_problems", problems, computed.serious_problems))
+        if not _blank(record.get("not_applicable")) and not_applicable == computed.applicable:
+            mismatches.append(("not_applicable", not_applicable, not computed.applicable))
+        for key, given, expected in mismatches:
+            errors.append(SheetError(
+                row=record["_row"], column=record["_col"].get(key), header=record["_header"].get(key),
+                message=_("Section %(code)s gives %(given)s, but its items in this sheet add up to %(expected)s.")
+                % {"code": item.code, "given": _show(given), "expected": _show(expected)}))
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
 
 
 @transaction.atomic

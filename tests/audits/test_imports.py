@@ -93,7 +93,8 @@ def test_english_headers_and_section_rows_without_results(standard, site_a):
 
 BAD_CASES = {
     "unknown code": (["9.9", "", 1, None, None, None, None], "C", "A", "Unknown code 9.9"),
-    "not a leaf": (["1.1", "", 1, None, None, None, None], None, "A", "is a section"),
+    "section disagreeing with its items": (["1.1", "", 1, None, None, None, None], None, "C", "add up to"),
+    "section with a problem text": (["2", "", None, None, None, "问题", None], None, "A", "is a section"),
     "earned above points": (["2.1.1", "", 2.5, None, None, None, None], None, "C", "more than 2.00"),
     "negative earned": (["2.1.1", "", -1, None, None, None, None], None, "C", "negative"),
     "non-numeric earned": (["2.1.1", "", "满分", None, None, None, None], None, "C", "not a number"),
@@ -193,3 +194,44 @@ def test_command_refuses_inactive_standard(site_a, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_inspection_results", str(path), "--standard", str(draft.pk), "--site", site_a.code)
     assert not Inspection.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_roll_up_table_reimports_to_the_same_results(standard, site_a, inspector_a, language):
+    """Our own report's first sheet (a roll-up table with section rows carrying sums) is a valid
+    results sheet: importing it gives the same scores."""
+    from audits import services
+    from audits.documents import render_report_xlsx
+
+    original = inspection_import_results(file=sheet(GOOD_ROWS), filename="r.xlsx", standard=standard,
+                                         date=datetime.date(2026, 4, 1), site=site_a, submit=True)
+    exported = render_report_xlsx(original, language=language)
+    again = inspection_import_results(file=exported, filename="report.xlsx", standard=standard,
+                                      date=datetime.date(2026, 4, 2), site=site_a)
+
+    def scores(inspection):
+        return {(r.item.code, r.earned, r.not_applicable, r.serious_problems)
+                for r in inspection.results.select_related("item")}
+    assert scores(again) == scores(original)
+    assert services.inspection_submit(inspection=again, by=inspector_a).status == Inspection.Status.SUBMITTED
+
+
+def test_a_tampered_section_sum_is_refused(standard, site_a):
+    from openpyxl import load_workbook
+
+    from audits.documents import render_report_xlsx
+
+    original = inspection_import_results(file=sheet(GOOD_ROWS), filename="r.xlsx", standard=standard,
+                                         date=datetime.date(2026, 4, 1), site=site_a, submit=True)
+    book = load_workbook(io.BytesIO(render_report_xlsx(original, language="zh-hans")))
+    first = book.worksheets[0]
+    header = [c.value for c in first[1]]
+    earned_col = header.index("实得分") + 1
+    first.cell(row=2, column=earned_col).value = 999  # row 2 is section 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(SheetImportError) as exc:
+        inspection_import_results(file=buffer.getvalue(), filename="t.xlsx", standard=standard,
+                                  date=datetime.date(2026, 4, 2), site=site_a)
+    [error] = exc.value.errors
+    assert error.row == 2 and "add up to" in error.message
