@@ -108,6 +108,13 @@ def test_ledger_lists_only_the_users_units(mgr_client, ledger):
     assert ledger["other"].number not in response.content.decode()
 
 
+def test_ledger_flags_major_hazards_at_tablet_width(mgr_client, ledger):
+    body = mgr_client.get(reverse("hazards:hazard_list")).content.decode()
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'data-number="([^"]+)">(.*?)</tr>', body, re.S)}
+    assert "hz-major" in rows[ledger["major"].number]
+    assert "hz-major" not in rows[ledger["rectifying"].number]
+
+
 def test_ledger_marks_overdue_in_red_with_days(mgr_client, ledger):
     body = mgr_client.get(reverse("hazards:hazard_list")).content.decode()
     row = re.search(rf'<tr class="hz-overdue" data-number="{ledger["overdue"].number}">.*?</tr>', body, re.S)
