@@ -174,7 +174,7 @@ LOGGING = {
 }
 
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
-HOME_PANELS = ["hazards.selectors.home_panel"]
+HOME_PANELS = ["hazards.selectors.home_panel", "audits.selectors.home_panel"]
 
 # Pagination of lists.
 PAGE_SIZE = 25

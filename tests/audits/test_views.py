@@ -311,3 +311,14 @@ def test_autosave_from_a_text_field_does_not_resend_the_score_inputs(client_a, i
     assert response["HX-Reswap"] == "none"
     assert 'name="earned"' not in body and 'hx-swap-oob="true"' in body and 'id="state-' in body
     assert _result(inspection, "1.1.2").problem == "考核无记录"
+
+
+def test_home_lists_my_drafts_to_resume(client_a, inspection, inspector_a, manager_a, site_a, standard,
+                                        django_assert_max_num_queries):
+    others = services.inspection_create(standard=standard, kind="periodic", site=site_a, by=manager_a,
+                                        date=datetime.date(2026, 3, 5))
+    with django_assert_max_num_queries(14):
+        page = client_a.get(reverse("home")).content.decode()
+    panel = page[page.index('id="draft-panel"'):]
+    assert inspection.number in panel and others.number not in panel
+    assert reverse("audits:inspection_record", args=[inspection.pk]) in panel
