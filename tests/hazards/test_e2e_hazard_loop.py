@@ -42,29 +42,27 @@ def assert_state(page, status: str, actions: list[str]):
     assert page.locator("#timeline li").last.get_attribute("data-to") == status
 
 
-def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, branch_a):
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, branch_a, language):
     manager = make_user(branch_a, Role.MANAGER, username="mgr_loop", password="pw-123456")
     RiskCategoryFactory(code="OTHER", name="其他")
     inspection = make_inspection_with_problems(site_a, manager, problems=(("2.1.1", "配电室未设挡鼠板", "加装挡鼠板"),))
     login(page, live_server, "mgr_loop", "pw-123456")
-
-    # Register from the finding (the inspection page's button posts to this view).
-    page.goto(f"{live_server.url}/hazards/")
-    url = f"/hazards/from-inspection/{inspection.pk}/"
     with page.expect_navigation():
-        page.evaluate("""(url) => {
-            const form = document.createElement('form');
-            form.method = 'post'; form.action = url;
-            const token = document.querySelector('[name=csrfmiddlewaretoken]').cloneNode();
-            form.appendChild(token); document.body.appendChild(form); form.submit();
-        }""", url)
+        page.select_option("#language-select", language)
+    assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh-hans" else "en")
+
+    # Register from the finding, with the inspection page's button.
+    page.goto(f"{live_server.url}/inspections/{inspection.pk}/")
+    with page.expect_navigation():
+        page.click("#create-hazards-button")
     assert f"inspection={inspection.pk}" in page.url
     hazard = Hazard.objects.get(source_result__inspection=inspection)
     rows = page.locator("#hazard-table tbody tr")
     assert rows.count() == 1 and rows.first.get_attribute("data-number") == hazard.number
     assert rows.first.locator("[data-status]").get_attribute("data-status") == "registered"
     assert_fits_tablet(page)
-    screenshot(page, "hazards-1-ledger-from-findings")
+    screenshot(page, f"hazards-{language}-1-ledger-from-findings")
 
     # The finding has no deadline yet: the page says so, and the file is completed first.
     page.click(f"text={hazard.number}")
@@ -78,19 +76,19 @@ def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, bran
     with page.expect_navigation():
         page.click("#hazard-submit")
     assert_state(page, "registered", ["register", "edit"])
-    screenshot(page, "hazards-2-registered")
+    screenshot(page, f"hazards-{language}-2-registered")
 
     # Notify: one notice, issued as a stored PDF.
     with page.expect_navigation():
         page.click('#hazard-actions [data-action="notify"]')
     assert page.locator(f"#notify-{hazard.pk}").is_checked()
-    screenshot(page, "hazards-3-notify-form")
+    screenshot(page, f"hazards-{language}-3-notify-form")
     with page.expect_navigation():
         page.click("#notify-submit")
     assert_state(page, "notified", ["register", "edit", "notify"])
     notice = Notice.objects.get(hazards=hazard)
     assert page.locator(".notice-link").inner_text().strip() == notice.number
-    screenshot(page, "hazards-4-notified")
+    screenshot(page, f"hazards-{language}-4-notified")
 
     # The party's reply, recorded on its behalf, with a photo after rectification.
     open_action(page, "submit_reply")
@@ -100,7 +98,7 @@ def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, bran
     page.check('#action-modal input[name="result"][value="handled"]')
     page.set_input_files("#action-modal #id_photos", files=[{"name": "after.png", "mimeType": "image/png",
                                                               "buffer": png()}])
-    screenshot(page, "hazards-5-reply-form")
+    screenshot(page, f"hazards-{language}-5-reply-form")
     submit_action(page)
     assert_state(page, "pending_acceptance", ["register", "edit", "notify", "submit_reply"])
     assert page.locator("#photos-card img").count() == 1
@@ -110,14 +108,14 @@ def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, bran
     page.fill("#action-modal #id_comment", "现场验收合格")
     submit_action(page)
     assert_state(page, "accepted", ["register", "edit", "notify", "submit_reply", "accept"])
-    screenshot(page, "hazards-6-accepted")
+    screenshot(page, f"hazards-{language}-6-accepted")
 
     open_action(page, "close")
     submit_action(page)
     assert_state(page, "closed", ["register", "edit", "notify", "submit_reply", "accept", "close"])
     assert page.locator("#no-actions").is_visible()
     assert_fits_tablet(page)
-    screenshot(page, "hazards-7-closed")
+    screenshot(page, f"hazards-{language}-7-closed")
 
     hazard.refresh_from_db()
     assert hazard.status == Hazard.Status.CLOSED and hazard.closed_at.date() >= today()
