@@ -1,9 +1,8 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import OrderingFilter, UnitSubtreeFilter
+from org.filters import OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.models import OrgUnit, Site
 
 from .models import Inspection
@@ -14,7 +13,7 @@ class DateInput(forms.DateInput):
 
 
 class InspectionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = TextSearchFilter(fields=("number", "title", "site__name", "site__code", "unit__name", "standard__name"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Inspection.Status.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Inspection.Kind.choices)
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
@@ -42,11 +41,3 @@ class InspectionFilter(django_filters.FilterSet):
         if sites is not None:
             self.filters["site"].queryset = sites
 
-    def search(self, qs, name, value):
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(number__icontains=value) | Q(title__icontains=value) | Q(site__name__icontains=value)
-            | Q(site__code__icontains=value) | Q(unit__name__icontains=value) | Q(standard__name__icontains=value)
-        )

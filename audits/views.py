@@ -284,48 +284,47 @@ def photo_file(request, pk: int):
 
 # ---------------------------------------------------------------- lifecycle
 
-@login_required
-@require_POST
-def inspection_submit(request, pk: int):
+def _status_change(request, pk: int, change, done: str):
+    """Call one status service; its refusal becomes an error message, success a confirmation.
+    Returns the inspection and whether the change went through."""
     inspection = selectors.inspection_get(user=request.user, pk=pk)
     try:
-        services.inspection_submit(inspection=inspection, by=request.user)
+        change(inspection)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
-        if inspection.is_editable:
-            return redirect("audits:inspection_record", pk=inspection.pk)
-    else:
-        messages.success(request, _("Inspection %(number)s submitted: its results are now locked for editing.")
-                         % {"number": inspection.number})
+        return inspection, False
+    messages.success(request, done % {"number": inspection.number})
+    return inspection, True
+
+
+@login_required
+@require_POST
+def inspection_submit(request, pk: int):
+    inspection, ok = _status_change(
+        request, pk, lambda i: services.inspection_submit(inspection=i, by=request.user),
+        _("Inspection %(number)s submitted: its results are now locked for editing."))
+    if not ok and inspection.is_editable:
+        return redirect("audits:inspection_record", pk=inspection.pk)
     return redirect("audits:inspection_detail", pk=inspection.pk)
 
 
 @login_required
 @require_POST
 def inspection_reopen(request, pk: int):
-    inspection = selectors.inspection_get(user=request.user, pk=pk)
-    try:
-        services.inspection_reopen(inspection=inspection, reason=request.POST.get("reason", ""), by=request.user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Inspection %(number)s reopened as a draft.") % {"number": inspection.number})
+    inspection, _ok = _status_change(
+        request, pk,
+        lambda i: services.inspection_reopen(inspection=i, reason=request.POST.get("reason", ""), by=request.user),
+        _("Inspection %(number)s reopened as a draft."))
     return redirect("audits:inspection_detail", pk=inspection.pk)
 
 
 @login_required
 @require_POST
 def inspection_lock(request, pk: int):
-    inspection = selectors.inspection_get(user=request.user, pk=pk)
-    try:
-        services.inspection_lock(inspection=inspection, by=request.user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Inspection %(number)s locked.") % {"number": inspection.number})
+    inspection, _ok = _status_change(
+        request, pk, lambda i: services.inspection_lock(inspection=i, by=request.user),
+        _("Inspection %(number)s locked."))
     return redirect("audits:inspection_detail", pk=inspection.pk)
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import OrderingFilter, UnitSubtreeFilter
+from org.filters import OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.models import OrgUnit, Site
 
 from . import lifecycle
@@ -17,8 +17,8 @@ YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 
 class HazardFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search",
-                                  help_text=_("Number, description, location or site name"))
+    q = TextSearchFilter(fields=("number", "description", "location", "site__name"),
+                         help_text=_("Number, description, location or site name"))
     status = django_filters.ChoiceFilter(label=_("Status"), method="filter_status",
                                          choices=[("open", _("Open (not closed or voided)")), *Hazard.Status.choices])
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Hazard.Severity.choices)
@@ -74,14 +74,6 @@ class HazardFilter(django_filters.FilterSet):
             queryset = queryset.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
         return queryset
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(number__icontains=value) | Q(description__icontains=value) | Q(location__icontains=value)
-            | Q(site__name__icontains=value)
-        )
 
     def filter_status(self, queryset, name, value):
         if value == "open":

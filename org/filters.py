@@ -11,6 +11,24 @@ class OrderingFilter(django_filters.OrderingFilter):
     descending_fmt = _("%s (descending)")
 
 
+class TextSearchFilter(django_filters.CharFilter):
+    """The list's search box: the words (trimmed) must appear in any of `fields` (icontains)."""
+
+    def __init__(self, *args, fields: tuple[str, ...], **kwargs):
+        self.search_fields = fields
+        kwargs.setdefault("label", _("Search"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return qs.filter(condition)
+
+
 class UnitSubtreeFilter(django_filters.ModelChoiceFilter):
     """Filters by a unit and everything below it."""
 
@@ -25,7 +43,7 @@ class UnitSubtreeFilter(django_filters.ModelChoiceFilter):
 
 
 class SiteFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = TextSearchFilter(fields=("name", "code", "address", "contact_name"))
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
     site_class = django_filters.ChoiceFilter(label=_("Class"), choices=Site.SiteClass.choices)
     category = django_filters.ChoiceFilter(label=_("Customer category"), choices=Site.Category.choices)
@@ -49,11 +67,3 @@ class SiteFilter(django_filters.FilterSet):
         if units is not None:
             self.filters["unit"].queryset = units
 
-    def search(self, qs, name, value):
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
-            | Q(contact_name__icontains=value)
-        )
