@@ -2,7 +2,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.filters import ListedModelChoiceFilter, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.forms import FilterForm
 from org.models import OrgUnit, Site
 
 from .models import Inspection
@@ -17,7 +18,7 @@ class InspectionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Inspection.Status.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Inspection.Kind.choices)
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
-    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
+    site = ListedModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
     date_from = django_filters.DateFilter(label=_("From"), field_name="date", lookup_expr="gte",
                                           widget=DateInput)
     date_to = django_filters.DateFilter(label=_("To"), field_name="date", lookup_expr="lte",
@@ -31,6 +32,7 @@ class InspectionFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FilterForm
         model = Inspection
         fields = ["q", "status", "kind", "unit", "site", "date_from", "date_to"]
 

@@ -6,7 +6,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.filters import ListedModelChoiceFilter, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.forms import FilterForm
 from org.models import OrgUnit, Site
 
 from . import lifecycle
@@ -22,7 +23,7 @@ class HazardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), method="filter_status",
                                          choices=[("open", _("Open (not closed or voided)")), *Hazard.Status.choices])
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Hazard.Severity.choices)
-    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=RiskCategory.objects.none())
+    category = ListedModelChoiceFilter(label=_("Category"), queryset=RiskCategory.objects.none())
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
     # A unit may own thousands of sites: no drop-down of them. The ledger's site names link to
     # ?site=<id>, the text search finds sites by name, and the chosen site shows as a removable chip.
@@ -48,6 +49,7 @@ class HazardFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FilterForm
         model = Hazard
         fields = ["q", "status", "severity", "category", "unit", "site", "overdue", "deadline_from",
                   "deadline_to", "discovered_from", "discovered_to", "inspection"]

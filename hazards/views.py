@@ -24,6 +24,7 @@ from org import selectors as org_selectors
 from org.views import filtered_page
 
 from . import exports, forms, lifecycle, selectors, services
+from . import ledger as ledger_table
 from .filters import HazardFilter
 from .lifecycle import Action, ActionRefused, ChangedMeanwhile
 from .models import AuthorityReport, Hazard, HazardPhoto, Notice, ReplyPhoto, RiskCategory, WorkOrderReply
@@ -55,44 +56,22 @@ def overdue_days(hazard, today) -> int | None:
 @login_required
 def hazard_list(request):
     ledger = _ledger_filter(request)
-    page = filtered_page(request, ledger, ["-created_at", "-id"])
-    today = lifecycle.local_today()
-    rows = [(h, overdue_days(h, today)) for h in page.object_list]
+    page = filtered_page(request, ledger, ["-created_at", "-id"], values=ledger_table.ROW_FIELDS)
     site = ledger.form.cleaned_data.get("site") if ledger.is_bound and ledger.is_valid() else None
+    may_notify = _may(request.user, Action.NOTIFY)
     query = request.GET.copy()
     query.pop("page", None)
     without_site = query.copy()
     without_site.pop("site", None)
     return render(request, "hazards/hazard_list.html", {
         "without_site": without_site.urlencode(),
-        "filter": ledger, "page": page, "rows": rows, "filtered_site": site,
-        "sort_headers": _sort_headers(request, ledger),
-        "may_register": _may(request.user, Action.REGISTER), "may_notify": _may(request.user, Action.NOTIFY),
+        "filter": ledger, "page": page, "filtered_site": site,
+        "rows": ledger_table.render_rows(page.object_list, today=lifecycle.local_today(),
+                                         selectable=bool(site and may_notify)),
+        "sort_headers": ledger_table.sort_headers(request.GET, request.GET.get("ordering", "")),
+        "may_register": _may(request.user, Action.REGISTER), "may_notify": may_notify,
         "export_query": query.urlencode(),
     })
-
-
-# (ordering key or None, label, css class): the ledger's columns.
-LEDGER_COLUMNS = [
-    ("number", _("Number"), ""), ("status", _("Status"), ""), ("severity", _("Severity"), "hide-tablet"),
-    (None, _("Category"), "hide-tablet"), ("site", _("Site"), ""), (None, _("Description"), ""),
-    ("deadline", _("Deadline"), ""), ("discovered_on", _("Discovered on"), "hide-tablet"),
-]
-
-
-def _sort_headers(request, ledger) -> list[dict]:
-    current = request.GET.get("ordering", "")
-    headers = []
-    for key, label, css in LEDGER_COLUMNS:
-        header = {"key": key, "label": label, "css": css, "url": None, "direction": None}
-        if key:
-            query = request.GET.copy()
-            query.pop("page", None)
-            query["ordering"] = f"-{key}" if current == key else key
-            header["url"] = f"?{query.urlencode()}"
-            header["direction"] = "asc" if current == key else "desc" if current == f"-{key}" else None
-        headers.append(header)
-    return headers
 
 
 @login_required

@@ -1,14 +1,37 @@
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.utils import pretty_name
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
+from .forms import FilterForm
 from .models import OrgUnit, Site
 
 
+def _descending(fmt, label) -> str:
+    return str(fmt) % label
+
+
+_descending_lazy = lazy(_descending, str)
+
+
 class OrderingFilter(django_filters.OrderingFilter):
-    """django-filter ships no zh-Hans catalogue: our own label for the descending choices."""
+    """django-filter ships no zh-Hans catalogue: our own label for the descending choices. The
+    labels stay lazy: django-filter formats them once, when the filter class is defined, which
+    would freeze them in the language active at import."""
 
     descending_fmt = _("%s (descending)")
+
+    def build_choices(self, fields, labels):
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, _(pretty_name(param)))
+            choices.append((param, label))
+            choices.append((f"-{param}", labels.get(f"-{param}", _descending_lazy(self.descending_fmt, label))))
+        return choices
 
 
 class TextSearchFilter(django_filters.CharFilter):
@@ -29,7 +52,62 @@ class TextSearchFilter(django_filters.CharFilter):
         return qs.filter(condition)
 
 
-class UnitSubtreeFilter(django_filters.ModelChoiceFilter):
+class ListedChoiceIterator(ModelChoiceIterator):
+    """Choices from the field's one evaluated list (no server-side cursor, no second query)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.field.listed():
+            yield self.choice(obj)
+
+    def __len__(self):
+        extra = (self.field.empty_label is not None) + (self.field.null_label is not None)
+        return len(self.field.listed()) + extra
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.listed())
+
+
+class ListedModelChoiceField(ModelChoiceField):
+    """A choice of one of a short list of rows (categories, units): the queryset is read once per
+    form, and both the drop-down and the validation of the submitted value use that list."""
+
+    iterator = ListedChoiceIterator
+    _listed = None
+
+    def _set_queryset(self, queryset):
+        self._listed = None
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def listed(self) -> list:
+        if self._listed is None:
+            self._listed = list(self.queryset)
+        return self._listed
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.null_label is not None and value == self.null_value:
+            return value
+        key = self.to_field_name or "pk"
+        if isinstance(value, self.queryset.model):
+            value = getattr(value, key)
+        for obj in self.listed():
+            if str(getattr(obj, key)) == str(value):
+                return obj
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+
+
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ListedModelChoiceField
+
+
+class UnitSubtreeFilter(ListedModelChoiceFilter):
     """Filters by a unit and everything below it."""
 
     def __init__(self, *args, unit_field="unit", **kwargs):
@@ -59,6 +137,7 @@ class SiteFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FilterForm
         model = Site
         fields = ["q", "unit", "site_class", "category", "voltage_level"]
 

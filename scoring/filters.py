@@ -1,6 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from org.forms import FilterForm
+
 from .models import Standard
 from .selectors import standard_search
 
@@ -10,6 +12,7 @@ class StandardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Standard.Status.choices)
 
     class Meta:
+        form = FilterForm
         model = Standard
         fields = ["q", "status"]
 

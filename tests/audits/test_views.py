@@ -64,8 +64,8 @@ def test_list_filters(client_a, standard, site_a, team_a, inspector_a):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_list_query_count_is_constant(client_a, standard, site_a, inspector_a, django_assert_num_queries, rows):
     _make_inspections(rows, standard, site_a, inspector_a)
-    # session, user, membership, membership unit, count, page rows, units (count + rows), sites (count + rows)
-    with django_assert_num_queries(10):
+    # session, user with membership and unit, count, page rows, units, sites (one query per drop-down)
+    with django_assert_num_queries(6):
         response = client_a.get(reverse("audits:inspection_list"))
     assert response.status_code == 200
 
@@ -125,8 +125,8 @@ def test_record_page_query_count_is_constant(client_a, site_a, inspector_a, djan
     inspection = services.inspection_create(standard=standard, kind="periodic", site=site_a, by=inspector_a,
                                             date=datetime.date(2026, 1, 1))
     url = reverse("audits:inspection_record_section", args=[inspection.pk, 1])
-    # session, user, membership, inspection, items, results, photos, standard (totals title)
-    with django_assert_num_queries(8):
+    # session, user with membership and unit, inspection, items, results, photos
+    with django_assert_num_queries(6):
         assert client_a.get(url).status_code == 200
 
 
@@ -244,8 +244,8 @@ def test_detail_query_count_is_constant(client_a, site_a, inspector_a, django_as
     for r in inspection.results.select_related("item")[:5]:
         services.result_save(inspection=inspection, item=r.item, earned=Decimal("1"), not_applicable=False,
                              problem="问题", by=inspector_a)
-    # session, user, membership, inspection, items, results, standard, problems, events, inspectors
-    with django_assert_num_queries(10):
+    # session, user with membership and unit, inspection, items, results, problems, events, inspectors
+    with django_assert_num_queries(8):
         assert client_a.get(reverse("audits:inspection_detail", args=[inspection.pk])).status_code == 200
 
 

@@ -193,8 +193,9 @@ def test_ledger_query_count_is_constant(mgr_client, site_a, manager_a, category,
         reach(register(site=site_a, by=manager_a, category=category), S.NOTIFIED, by=manager_a)
     many = _ledger_queries(mgr_client, url)
     assert few == many
-    # session, user, membership, its unit; count; page; category and unit choices (sites have no drop-down).
-    with django_assert_num_queries(8):
+    # session, user with membership and unit; count; page; category and unit choices (sites have no
+    # drop-down).
+    with django_assert_num_queries(6):
         mgr_client.get(url)
 
 
@@ -276,9 +277,9 @@ def test_detail_query_count_is_constant(mgr_client, site_a, manager_a, category,
         _grow(hazard, manager_a)
     assert HazardEvent.objects.filter(hazard=hazard).count() == 3 + 5 * 5
     assert _detail_queries(mgr_client, hazard) == few
-    # session, user, membership, its unit; the hazard; photos, events, notices, replies + their photos,
+    # session, user with membership and unit; the hazard; photos, events, notices, replies + their photos,
     # extensions, services, acceptances, reports + their authors, whitelist entries.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         mgr_client.get(reverse("hazards:hazard_detail", args=[hazard.pk]))
 
 
@@ -687,3 +688,18 @@ def test_home_panel_counts_link_to_the_ledger(client, site_a, site_b, manager_a,
     assert all(n in ledger for n in open_numbers)
     closed = Hazard.objects.get(site=site_a, status=Hazard.Status.CLOSED).number
     assert closed not in ledger
+
+
+def test_ledger_rows_escape_what_users_typed(mgr_client, site_a, manager_a, category):
+    evil = '<img src=x onerror="alert(1)">&'
+    site_a.name = f"客户{evil}"
+    site_a.save(update_fields=["name"])
+    long_text = "配电室" + evil + "接地线松动" * 20
+    hazard = register(site=site_a, by=manager_a, category=category, description=long_text, location=evil)
+    body = mgr_client.get(reverse("hazards:hazard_list")).content.decode()
+    row = re.search(rf'data-number="{hazard.number}">(.*?)</tr>', body, re.S).group(1)
+    assert "<img" not in row and row.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;") == 3
+    shown_description = re.search(r'<td class="hz-desc">(.*?)<div', row, re.S).group(1)
+    assert html.unescape(shown_description) == long_text[:59] + "…"
+    detail = reverse("hazards:hazard_detail", args=[hazard.pk])
+    assert f'<a href="{detail}">{hazard.number}</a>' in row

@@ -123,9 +123,9 @@ def test_missing_standard_is_404(client_a):
     assert client_a.get(reverse("scoring:standard_detail", args=[999999])).status_code == 404
 
 
-# session, user, membership, the navbar's unit, then the page's own queries
-LIST_QUERIES = 6  # + count, page of standards
-DETAIL_QUERIES = 7  # + standard (with previous and author), items, versions
+# session, user with membership and unit (one query), then the page's own queries
+LIST_QUERIES = 4  # + count, page of standards
+DETAIL_QUERIES = 5  # + standard (with previous and author), items, versions
 
 
 def _count(client, url, django_assert_num_queries, expected):

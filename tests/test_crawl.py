@@ -1,0 +1,130 @@
+"""A new user clicking through every page: starting from home, each demo role follows every link it
+is shown (a few of each kind of page), in Chinese and in English. No page may fail, every page
+answers in the chosen language, and the Chinese pages show no English sentence that escaped
+translation (the demo data is Chinese, so any English words in the page's text are the UI's)."""
+
+import re
+from collections import Counter, deque
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import Resolver404, resolve
+
+pytestmark = pytest.mark.django_db
+
+PER_KIND = 3  # pages visited per URL name (e.g. three hazard files, three inspections)
+MAX_PAGES = 220
+SKIP_PREFIXES = ("/admin/", "/static/", "/media/", "/accounts/logout")
+# Words that are the same in both languages' UI: units, codes and names of standards.
+ALLOWED_LATIN = re.compile(r"^(?:[A-Z0-9/.\-:#×·%()]+|kV|Excel|PDF|xlsx|JC|YH|GZ|DD|DL/T|GB|AQ|PNG|JPEG|WebP)$")
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.text, self._skip = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.text.append(data.strip())
+
+
+def english_phrases(texts: list[str]) -> list[str]:
+    """Runs of two or more English words (not codes or units) in the page's visible text."""
+    found = []
+    for text in texts:
+        for run in re.findall(r"[A-Za-z][A-Za-z']+(?:[ ,]+[A-Za-z][A-Za-z']+)+", text):
+            words = [w for w in re.split(r"[ ,]+", run) if not ALLOWED_LATIN.match(w)]
+            if len(words) >= 2:
+                found.append(run)
+    return found
+
+
+@pytest.fixture
+def demo_data(db):
+    call_command("seed_demo", verbosity=0)
+
+
+def crawl(client, language: str) -> dict[str, int]:
+    client.cookies["django_language"] = language
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    seen, per_kind, visited = set(), Counter(), {}
+    queue = deque(["/"])
+    problems = []
+    while queue and len(visited) < MAX_PAGES:
+        url = queue.popleft()
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            problems.append(f"{url}: a link to no page")
+            continue
+        kind = match.view_name
+        if per_kind[kind] >= PER_KIND:
+            continue
+        per_kind[kind] += 1
+        response = client.get(url)
+        visited[url] = response.status_code
+        if response.status_code in (301, 302):
+            continue
+        if response.status_code != 200:
+            problems.append(f"{url}: HTTP {response.status_code}")
+            continue
+        if not response["Content-Type"].startswith("text/html"):
+            continue
+        body = response.content.decode()
+        lang = "zh-CN" if language == "zh-hans" else "en"
+        if f'<html lang="{lang}">' not in body:
+            problems.append(f"{url}: not in {language}")
+        page = _Page()
+        page.feed(body)
+        if language == "zh-hans":
+            leaked = english_phrases(page.text)
+            if leaked:
+                problems.append(f"{url}: English in the Chinese page: {leaked[:5]}")
+        for href in page.links:
+            href = urldefrag(href)[0]
+            if href.startswith("?"):
+                href = urlsplit(url).path + href
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path.startswith("/") or href in seen:
+                continue
+            if parts.path.startswith(SKIP_PREFIXES):
+                continue
+            seen.add(href)
+            queue.append(href)
+    assert not problems, "\n".join(problems)
+    return visited
+
+
+@pytest.mark.parametrize("username", ["east_inspector", "east_manager", "east_leader", "east_admin"])
+def test_every_page_a_role_can_reach_opens_in_its_language(client, demo_data, username):
+    client.force_login(get_user_model().objects.get(username=username))
+    for language in ("zh-hans", "en"):
+        visited = crawl(client, language)
+        kinds = {resolve(urlsplit(url).path).view_name for url in visited}
+        # the main sections are reached through links alone
+        assert {"home", "org:site_list", "hazards:hazard_list", "hazards:hazard_detail", "audits:inspection_list",
+                "audits:inspection_detail", "scoring:standard_list"} <= kinds, sorted(kinds)
+        assert len(visited) >= 25, len(visited)
+
+
+def test_the_crawler_notices_english_left_in_a_chinese_page():
+    page = _Page()
+    page.feed('<p>隐患台账</p><p>No hazards match these filters.</p><p>10 kV 配电室 JC-2026-00001 DL/T 572</p>'
+              '<script>var a = "some english words";</script><style>.a-b {color: red}</style>')
+    assert english_phrases(page.text) == ["No hazards match these filters"]
