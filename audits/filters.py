@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import ListedModelChoiceFilter, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.filters import ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.forms import FilterForm
 from org.models import OrgUnit, Site
 
@@ -13,12 +13,14 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class InspectionFilter(django_filters.FilterSet):
+class InspectionFilter(ListFilterSet):
     q = TextSearchFilter(fields=("number", "title", "site__name", "site__code", "unit__name", "standard__name"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Inspection.Status.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Inspection.Kind.choices)
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
-    site = ListedModelChoiceFilter(label=_("Site"), queryset=Site.objects.none())
+    # A unit may own thousands of sites: no drop-down of them (as on the ledger). The list's site
+    # names link to ?site=<id>, the text search finds sites by name, and the chosen site is a chip.
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none(), widget=forms.HiddenInput)
     date_from = django_filters.DateFilter(label=_("From"), field_name="date", lookup_expr="gte",
                                           widget=DateInput)
     date_to = django_filters.DateFilter(label=_("To"), field_name="date", lookup_expr="lte",

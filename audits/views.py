@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hazards.models import RiskCategory
-from org.views import filtered_page
+from org.selectors import site_list
+from org.views import chosen_site, filtered_page
 from scoring.xlsx import SheetImportError
 
 from . import documents, imports, lifecycle, selectors, services
@@ -41,11 +42,11 @@ def inspection_list(request):
     user = request.user
     inspection_filter = InspectionFilter(
         request.GET or None, queryset=selectors.inspection_list(user=user),
-        units=selectors.unit_choices(user=user), sites=selectors.site_choices(user=user),
+        units=selectors.unit_choices(user=user), sites=site_list(user=user),
     )
     page = filtered_page(request, inspection_filter, ["-date", "-id"])
     return render(request, "audits/inspection_list.html", {
-        "filter": inspection_filter, "page": page,
+        **chosen_site(request, inspection_filter), "filter": inspection_filter, "page": page,
         "can_create": lifecycle.role_allows(user, lifecycle.CREATE_ROLES),
     })
 

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from org.filters import ListedModelChoiceFilter, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
+from org.filters import ListedModelChoiceFilter, ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.forms import FilterForm
 from org.models import OrgUnit, Site
 
@@ -17,7 +17,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 
-class HazardFilter(django_filters.FilterSet):
+class HazardFilter(ListFilterSet):
     q = TextSearchFilter(fields=("number", "description", "location", "site__name"),
                          help_text=_("Number, description, location or site name"))
     status = django_filters.ChoiceFilter(label=_("Status"), method="filter_status",
@@ -62,11 +62,6 @@ class HazardFilter(django_filters.FilterSet):
             self.filters["unit"].queryset = units
         if sites is not None:
             self.filters["site"].queryset = sites
-        for field in self.form.fields.values():
-            if not isinstance(field.widget, forms.HiddenInput):
-                css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else \
-                    "form-control form-control-sm"
-                field.widget.attrs["class"] = css
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

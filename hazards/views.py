@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
 from org import selectors as org_selectors
-from org.views import filtered_page
+from org.views import chosen_site, filtered_page
 
 from . import exports, forms, lifecycle, selectors, services
 from . import ledger as ledger_table
@@ -57,15 +57,13 @@ def overdue_days(hazard, today) -> int | None:
 def hazard_list(request):
     ledger = _ledger_filter(request)
     page = filtered_page(request, ledger, ["-created_at", "-id"], values=ledger_table.ROW_FIELDS)
-    site = ledger.form.cleaned_data.get("site") if ledger.is_bound and ledger.is_valid() else None
+    chosen = chosen_site(request, ledger)
+    site = chosen["filtered_site"]
     may_notify = _may(request.user, Action.NOTIFY)
     query = request.GET.copy()
     query.pop("page", None)
-    without_site = query.copy()
-    without_site.pop("site", None)
     return render(request, "hazards/hazard_list.html", {
-        "without_site": without_site.urlencode(),
-        "filter": ledger, "page": page, "filtered_site": site,
+        **chosen, "filter": ledger, "page": page,
         "rows": ledger_table.render_rows(page.object_list, today=lifecycle.local_today(),
                                          selectable=bool(site and may_notify)),
         "sort_headers": ledger_table.sort_headers(request.GET, request.GET.get("ordering", "")),

@@ -120,7 +120,25 @@ class UnitSubtreeFilter(ListedModelChoiceFilter):
         return qs.filter(**{f"{self.unit_field}__path__startswith": value.path})
 
 
-class SiteFilter(django_filters.FilterSet):
+class ListFilterSet(django_filters.FilterSet):
+    """The base of every list's filters: Bootstrap's small controls on every visible widget (the
+    bar is `includes/filter_form.html`; FilterForm in Meta renders the widgets quickly)."""
+
+    @property
+    def form(self):
+        # Styled when first built, after the subclass has set its querysets in __init__.
+        new = not hasattr(self, "_form")
+        form = super().form
+        if new:
+            for field in form.fields.values():
+                if not isinstance(field.widget, forms.HiddenInput):
+                    css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else \
+                        "form-control form-control-sm"
+                    field.widget.attrs["class"] = css
+        return form
+
+
+class SiteFilter(ListFilterSet):
     q = TextSearchFilter(fields=("name", "code", "address", "contact_name"))
     unit = UnitSubtreeFilter(label=_("Unit"), queryset=OrgUnit.objects.none())
     site_class = django_filters.ChoiceFilter(label=_("Class"), choices=Site.SiteClass.choices)

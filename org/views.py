@@ -33,6 +33,16 @@ def filtered_page(request, filterset, default_ordering: str | list[str], values:
     return paginate(request, queryset)
 
 
+def chosen_site(request, filterset) -> dict:
+    """The lists' site filter is a hidden field set by clicking a site's name: the chosen site (shown
+    as a removable chip by includes/filter_form.html) and the query string without it."""
+    site = filterset.form.cleaned_data.get("site") if filterset.is_bound and filterset.is_valid() else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("site", None)
+    return {"filtered_site": site, "without_site": query.urlencode()}
+
+
 @login_required
 def home(request):
     # Other apps add their panels through settings.HOME_PANELS; org does not import them.

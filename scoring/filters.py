@@ -1,13 +1,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from org.filters import ListFilterSet
 from org.forms import FilterForm
 
 from .models import Standard
 from .selectors import standard_search
 
 
-class StandardFilter(django_filters.FilterSet):
+class StandardFilter(ListFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Standard.Status.choices)
 
