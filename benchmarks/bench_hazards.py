@@ -7,6 +7,7 @@
   ways: the page's data (count + page query) and every statement the page runs (session, user,
   choices too); targets ≤ 50 ms median and ≤ 1.5× raw. Also printed: the same request answered by
   an empty view (Django's floor for any page), and the EXPLAIN of the page query.
+- every filter and sort of the ledger, one by one and in combinations (median page time of each);
 - the Django admin changelist of the same data, for comparison;
 - the xlsx export of 100,000 hazards: rows/s (target ≥ 20,000) and peak traced memory for 20,000
   and 100,000 rows (flat memory: about the same);
@@ -234,6 +235,39 @@ def ledger(runs: int) -> None:
           f"{median_ms(admin_times):7.1f} ms")
 
 
+def ledger_matrix(runs: int) -> None:
+    """Every filter and every sort the ledger offers, one at a time and in a few combinations: the
+    median page time of each (indexes for all of them; no page should fall back to a table scan)."""
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench_manager"))
+    unit = OrgUnit.objects.filter(code="BENCH-B1-T2").first()
+    site = Site.objects.filter(code="BS00042").first()
+    category = RiskCategory.objects.filter(code__startswith="BC").order_by("code").first()
+    urls = ["", "ordering=number", "ordering=-number", "ordering=site", "ordering=-site", "ordering=status",
+            "ordering=-severity", "ordering=discovered_on", "ordering=-deadline", "status=open",
+            "status=open&ordering=deadline", "severity=major", f"category={category.pk}", "overdue=yes",
+            "overdue=no&ordering=-discovered_on", f"unit={unit.pk}", f"unit={unit.pk}&ordering=site", f"site={site.pk}",
+            "q=YH-2026-0001", "q=基准客户00042", "q=接地线", "deadline_from=2026-01-01&deadline_to=2026-02-01",
+            "discovered_from=2026-01-01&discovered_to=2026-01-10&ordering=site", "page=400",
+            "status=closed&ordering=-site&page=100"]
+    print(f"\nLEDGER, every filter and sort (median of {runs} each; the list counts at most "
+          f"{settings.LIST_COUNT_CAP:,} rows)")
+    medians = []
+    for query in urls:
+        url = f"/hazards/?{query}" if query else "/hazards/"
+        client.get(url)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        medians.append(median_ms(times))
+        print(f"  {medians[-1]:7.1f} ms  {url}")
+    print(f"  slowest {max(medians):.1f} ms, median {statistics.median(medians):.1f} ms "
+          f"(target of the issue's page ≤ {LEDGER_TARGET_MS} ms)")
+
+
 def request_floor(client, url, runs) -> float:
     """Median time of the same request (same client, session and middleware) answered by a view that
     does nothing but return an empty response: what any page costs before its own work."""
@@ -319,6 +353,7 @@ def main() -> None:
     print(f"database {settings.DATABASES['default']['NAME']}")
     load(args.reload)
     ledger(args.runs)
+    ledger_matrix(max(5, args.runs // 3))
     export()
     pdf(max(5, args.runs // 3))
 

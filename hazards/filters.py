@@ -65,12 +65,15 @@ class HazardFilter(ListFilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        # A stable order within equal sort keys, so pages neither repeat nor skip rows.
+        # The sort's fields (the form holds the parameters: "site" sorts by site__code), then the id:
+        # a stable order within equal sort keys, so pages neither repeat nor skip rows.
         ordering = self.form.cleaned_data.get("ordering")
         if ordering:
-            queryset = queryset.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
+            param_map = self.filters["ordering"].param_map
+            fields = [("-" if key.startswith("-") else "") + param_map.get(key.lstrip("-"), key.lstrip("-"))
+                      for key in ordering]
+            queryset = queryset.order_by(*fields, "-id" if fields[0].startswith("-") else "id")
         return queryset
-
 
     def filter_status(self, queryset, name, value):
         if value == "open":

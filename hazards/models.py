@@ -101,15 +101,21 @@ class Hazard(models.Model):
         verbose_name = _("hazard")
         verbose_name_plural = _("hazards")
         ordering = ["-created_at", "-id"]
+        # Every filter and sort of the ledger has an index. The sorts end in the id, as the ledger
+        # orders (hazards.filters.HazardFilter.filter_queryset), so a page is read from the index
+        # in order; the text search has trigram indexes (migration 0004_ledger_sort_indexes, PostgreSQL only).
         indexes = [
+            models.Index(fields=["-created_at", "-id"]),  # the ledger's default order
             models.Index(fields=["unit", "-created_at"]),
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["status", "id"]),
             models.Index(fields=["severity", "-created_at"]),
+            models.Index(fields=["severity", "id"]),
             models.Index(fields=["category", "-created_at"]),
             models.Index(fields=["site", "-created_at"]),
-            models.Index(fields=["deadline"]),
-            models.Index(fields=["discovered_on"]),
+            models.Index(fields=["deadline", "id"]),
+            models.Index(fields=["discovered_on", "id"]),
             # The ledger's count and page for "category + status, by deadline" (see bench_hazards.py).
             models.Index(fields=["category", "status", "deadline"]),
         ]

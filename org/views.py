@@ -1,9 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
@@ -12,8 +16,79 @@ from . import selectors, services
 from .filters import SiteFilter
 
 
+class CappedPaginator(Paginator):
+    """A paginator for the lists over large tables.
+
+    - It counts at most `cap` rows. Counting every hazard of a company is a scan of the whole table
+      (some 80 ms at 200,000 rows) on every visit of the list; past the cap the list says "more
+      than 10,000" and pages through the first 10,000, as far as anyone pages before filtering.
+    - When few rows match (at most `sort_after_filter` of them), the page is sorted after the
+      filter instead of read in index order. PostgreSQL otherwise walks the sort's index hoping to
+      meet 25 matches soon, which goes through most of the table when the matches are rare or lie
+      far along that index (a hazard number searched, a deadline range long past): 80 ms instead
+      of 2 at 200,000 hazards. Each sort key is wrapped in COALESCE(key, key), which no index
+      matches and which orders exactly as the key itself (nulls included).
+    """
+
+    def __init__(self, object_list, per_page, cap: int, sort_after_filter: int = 1000, **kwargs):
+        self.cap, self.sort_after_filter = cap, sort_after_filter
+        super().__init__(object_list, per_page, **kwargs)
+
+    def _is_queryset(self) -> bool:
+        return hasattr(self.object_list, "query") and hasattr(self.object_list, "count")
+
+    @cached_property
+    def capped_count(self) -> int:
+        if self._is_queryset():
+            return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        return len(self.object_list)
+
+    @cached_property
+    def capped(self) -> bool:
+        return self.capped_count > self.cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.capped_count, self.cap)
+
+    def page(self, number):
+        if self._is_queryset() and not self.capped and self.count <= self.sort_after_filter:
+            self.object_list = sort_after_filter(self.object_list)
+        return super().page(number)
+
+
+def _is_plain_column(meta, name: str) -> bool:
+    field = None
+    for part in name.split("__"):
+        if field is not None:
+            if not field.is_relation:
+                return False
+            meta = field.related_model._meta
+        try:
+            field = meta.pk if part == "pk" else meta.get_field(part)
+        except FieldDoesNotExist:
+            return False  # an annotation
+    return field is not None and not field.is_relation
+
+
+def sort_after_filter(queryset):
+    """The queryset with its ordering keys wrapped so that no index can supply the order."""
+    query = queryset.query
+    ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else [])
+    keys = []
+    for key in ordering:
+        if not isinstance(key, str) or key == "?":
+            return queryset  # an expression or a random order: left to the planner
+        name = key.lstrip("-")
+        if not _is_plain_column(query.get_meta(), name):
+            return queryset  # a relation sorts by its model's ordering: left to the planner
+        wrapped = Coalesce(F(name), F(name))
+        keys.append(wrapped.desc() if key.startswith("-") else wrapped.asc())
+    return queryset.order_by(*keys) if keys else queryset
+
+
 def paginate(request, queryset, per_page=None):
-    paginator = Paginator(queryset, per_page or settings.PAGE_SIZE)
+    paginator = CappedPaginator(queryset, per_page or settings.PAGE_SIZE, cap=settings.LIST_COUNT_CAP)
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -178,5 +178,7 @@ HOME_PANELS = ["hazards.selectors.home_panel", "audits.selectors.home_panel"]
 
 # Pagination of lists.
 PAGE_SIZE = 25
+# Lists count at most this many rows and say "more than …" beyond (see org.views.CappedPaginator).
+LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
 HAZARD_NUMBER_PREFIX = "YH"
 SITE_NAME = _("Hazard investigation and rectification")

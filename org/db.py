@@ -1,0 +1,45 @@
+"""Database helpers shared by the apps' migrations.
+
+The lists' text search is `icontains`, which Django writes as `UPPER(column::text) LIKE UPPER(%s)`
+on PostgreSQL. A trigram GIN index on exactly that expression answers it without scanning the
+table, for Chinese as well as for codes (pg_trgm makes trigrams of any characters in a UTF-8
+database). SQLite has no such index: there the search scans, which is fine at its sizes.
+"""
+
+import logging
+
+from django.db import DatabaseError, migrations, transaction
+
+logger = logging.getLogger(__name__)
+
+
+def trigram_index_name(table: str, column: str) -> str:
+    return f"{table}_{column}_trgm"[:63]
+
+
+def trigram_indexes(table: str, columns: list[str]) -> migrations.RunPython:
+    """A migration operation creating (on PostgreSQL) one trigram index per column of `table`."""
+
+    def forwards(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            try:
+                with transaction.atomic(using=connection.alias):
+                    cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            except DatabaseError as error:  # no right to create extensions: search still works, by scanning
+                logger.warning("pg_trgm is not available (%s): text search on %s will scan", error, table)
+                return
+            for column in columns:
+                cursor.execute(f'CREATE INDEX IF NOT EXISTS "{trigram_index_name(table, column)}" ON "{table}" '
+                               f'USING gin (UPPER("{column}"::text) gin_trgm_ops)')
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for column in columns:
+                cursor.execute(f'DROP INDEX IF EXISTS "{trigram_index_name(table, column)}"')
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
