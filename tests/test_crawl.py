@@ -60,7 +60,8 @@ def demo_data(db):
     call_command("seed_demo", verbosity=0)
 
 
-def crawl(client, language: str) -> dict[str, int]:
+def crawl(client, language: str) -> dict[str, str]:
+    """Follow the links from home; returns {url: content type} of every page answered (200)."""
     client.cookies["django_language"] = language
     client.post("/i18n/setlang/", {"language": language, "next": "/"})
     seen, per_kind, visited = set(), Counter(), {}
@@ -78,12 +79,12 @@ def crawl(client, language: str) -> dict[str, int]:
             continue
         per_kind[kind] += 1
         response = client.get(url)
-        visited[url] = response.status_code
         if response.status_code in (301, 302):
             continue
         if response.status_code != 200:
             problems.append(f"{url}: HTTP {response.status_code}")
             continue
+        visited[url] = response["Content-Type"]
         if not response["Content-Type"].startswith("text/html"):
             continue
         body = response.content.decode()

@@ -703,3 +703,25 @@ def test_ledger_rows_escape_what_users_typed(mgr_client, site_a, manager_a, cate
     assert html.unescape(shown_description) == long_text[:59] + "…"
     detail = reverse("hazards:hazard_detail", args=[hazard.pk])
     assert f'<a href="{detail}">{hazard.number}</a>' in row
+
+
+def test_home_panel_counts_each_figure(site_a, site_b, manager_a, manager_b, category):
+    from django.utils import timezone
+
+    from hazards import selectors
+    from tests.hazards.factories import make_hazard
+
+    S = Hazard.Status
+    made = {state: make_hazard(state, site=site_a, by=manager_a, category=category)
+            for state in (S.REGISTERED, S.NOTIFIED, S.RECTIFYING, S.PENDING_ACCEPTANCE, S.ACCEPTED, S.CLOSED)}
+    make_overdue(made[S.RECTIFYING])
+    make_overdue(made[S.ACCEPTED])  # accepted: the party owes nothing, so not overdue
+    major = register(site=site_a, by=manager_a, category=category, severity=Hazard.Severity.MAJOR)
+    old = make_hazard(S.CLOSED, site=site_a, by=manager_a, category=category)
+    last_year = timezone.make_aware(datetime.datetime(today().year - 1, 12, 31, 23, 0))
+    Hazard.objects.filter(pk=old.pk).update(closed_at=last_year)
+    make_hazard(S.VOIDED, site=site_a, by=manager_a, category=category)
+    make_hazard(S.REGISTERED, site=site_b, by=manager_b, category=category)  # another branch
+    counts = selectors.home_panel(user=manager_a)["counts"]
+    assert counts == {"open": 6, "overdue": 1, "registered": 2, "pending": 1, "major_open": 1, "closed_this_year": 1}
+    assert major.status == S.REGISTERED
