@@ -78,6 +78,20 @@ def median_ms(samples) -> float:
     return statistics.median(samples) * 1000
 
 
+def timed_gets(client, url: str, runs: int, content: bytes | None = None) -> float:
+    """Median ms of `runs` GETs of `url` after one to warm up (templates, translations); each must
+    answer 200 (and `content`, if given)."""
+    client.get(url)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+        assert content is None or response.content == content
+    return median_ms(samples)
+
+
 def load(reload: bool) -> None:
     call_command("migrate", verbosity=0)
     if Hazard.objects.count() >= N_HAZARDS and not reload:
@@ -153,13 +167,7 @@ def ledger(runs: int) -> None:
     client.force_login(manager)
     category = RiskCategory.objects.filter(code__startswith="BC").order_by("code").first()
     url = f"/hazards/?status=rectifying&category={category.pk}&ordering=deadline"
-    client.get(url)  # warm up (templates, translations)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200
+    page_ms = timed_gets(client, url, runs)
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
     page_queries = [q["sql"] for q in ctx.captured_queries]
@@ -185,7 +193,6 @@ def ledger(runs: int) -> None:
         cursor.execute("EXPLAIN ANALYZE " + hazard_queries[1])
         plan = "\n".join("    " + r[0] for r in cursor.fetchall())
     floor_ms = request_floor(client, url, runs)
-    page_ms = median_ms(times)
     count = results[0][0][0]
     print(f"\nLEDGER  {url}  ({count:,} matching of {Hazard.objects.count():,}; {len(page_queries)} queries)")
     print(f"  page (Django test Client, median of {runs}): {page_ms:7.1f} ms   target ≤ {LEDGER_TARGET_MS} ms "
@@ -226,13 +233,9 @@ def ledger(runs: int) -> None:
     if first.status_code != 200:
         print(f"  admin changelist: HTTP {first.status_code} (hazards admin not registered?)")
         return
-    admin_times = []
-    for _ in range(max(5, runs // 3)):
-        started = time.perf_counter()
-        admin.get(admin_url)
-        admin_times.append(time.perf_counter() - started)
-    print(f"  Django admin changelist, same filters (median of {len(admin_times)}): "
-          f"{median_ms(admin_times):7.1f} ms")
+    admin_runs = max(5, runs // 3)
+    print(f"  Django admin changelist, same filters (median of {admin_runs}): "
+          f"{timed_gets(admin, admin_url, admin_runs):7.1f} ms")
 
 
 def ledger_matrix(runs: int) -> None:
@@ -255,14 +258,7 @@ def ledger_matrix(runs: int) -> None:
     medians = []
     for query in urls:
         url = f"/hazards/?{query}" if query else "/hazards/"
-        client.get(url)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append(time.perf_counter() - started)
-            assert response.status_code == 200
-        medians.append(median_ms(times))
+        medians.append(timed_gets(client, url, runs))
         print(f"  {medians[-1]:7.1f} ms  {url}")
     print(f"  slowest {max(medians):.1f} ms, median {statistics.median(medians):.1f} ms "
           f"(target of the issue's page ≤ {LEDGER_TARGET_MS} ms)")
@@ -280,14 +276,7 @@ def request_floor(client, url, runs) -> float:
     module.urlpatterns = [path(url.split("?")[0].strip("/") + "/", login_required(lambda request: HttpResponse("")))]
     sys.modules[module.__name__] = module
     with override_settings(ROOT_URLCONF=module.__name__):
-        client.get(url)
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            response = client.get(url)
-            samples.append(time.perf_counter() - started)
-            assert response.status_code == 200 and response.content == b""
-    return median_ms(samples)
+        return timed_gets(client, url, runs, content=b"")
 
 
 def export() -> None:
