@@ -3,6 +3,7 @@ is shown (a few of each kind of page), in Chinese and in English. No page may fa
 answers in the chosen language, and the Chinese pages show no English sentence that escaped
 translation (the demo data is Chinese, so any English words in the page's text are the UI's)."""
 
+import datetime
 import re
 from collections import Counter, deque
 from html.parser import HTMLParser
@@ -11,6 +12,8 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,41 @@ def test_the_crawler_notices_english_left_in_a_chinese_page():
     page.feed('<p>隐患台账</p><p>No hazards match these filters.</p><p>10 kV 配电室 JC-2026-00001 DL/T 572</p>'
               '<script>var a = "some english words";</script><style>.a-b {color: red}</style>')
     assert english_phrases(page.text) == ["No hazards match these filters"]
+
+
+def _query_counts(client, urls) -> dict[str, int]:
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(queries)
+    return counts
+
+
+def test_no_page_runs_more_queries_as_rows_grow(client, demo_data, monkeypatch):
+    """Every HTML page the manager reaches runs as many queries after a few dozen more hazards
+    (with their history, notices and replies) and inspections on the same sites as before."""
+    from audits import services as audit_services
+    from hazards.models import RiskCategory
+    from org.models import Site
+    from scoring.models import Standard
+    from tests.hazards.factories import S, make_hazard
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 " + notice.number.encode())
+    manager = get_user_model().objects.get(username="east_manager")
+    client.force_login(manager)
+    urls = [url for url, kind in crawl(client, "en").items() if kind.startswith("text/html")]
+    before = _query_counts(client, urls)
+
+    category = RiskCategory.objects.order_by("code").first()
+    standard = Standard.objects.filter(status=Standard.Status.ACTIVE).order_by("name").first()
+    sites = Site.objects.filter(unit__path__startswith=manager.membership.unit.path).order_by("code")[:4]
+    for site in sites:
+        for state in (S.REGISTERED, S.RECTIFYING, S.PENDING_ACCEPTANCE, S.CLOSED, S.VOIDED):
+            make_hazard(state, site=site, by=manager, category=category)
+        audit_services.inspection_create(standard=standard, kind="special", site=site, by=manager,
+                                         date=datetime.date(2026, 11, 1))
+    after = _query_counts(client, urls)
+    grown = {url: (before[url], after[url]) for url in urls if after[url] != before[url]}
+    assert not grown, grown
+    assert len(urls) >= 25
