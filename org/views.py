@@ -74,6 +74,8 @@ def _is_plain_column(meta, name: str) -> bool:
 def sort_after_filter(queryset):
     """The queryset with its ordering keys wrapped so that no index can supply the order."""
     query = queryset.query
+    if query.distinct or query.combinator:
+        return queryset  # SELECT DISTINCT and UNION order by their selected columns only
     ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else [])
     keys = []
     for key in ordering:

@@ -58,7 +58,8 @@ def test_sorting_after_the_filter_keeps_the_order(hazards, ordering):
 def test_a_relation_or_an_expression_is_left_to_the_planner(hazards):
     from django.db.models import F
 
-    for queryset in (Hazard.objects.order_by("site", "id"), Hazard.objects.order_by(F("deadline").asc())):
+    for queryset in (Hazard.objects.order_by("site", "id"), Hazard.objects.order_by(F("deadline").asc()),
+                     Hazard.objects.order_by("deadline").distinct()):
         assert sort_after_filter(queryset) is queryset
 
 
