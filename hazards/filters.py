@@ -14,6 +14,7 @@ from . import lifecycle
 from .models import Hazard, RiskCategory
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ID_MAX = 2**63 - 1  # the largest id a database stores: larger numbers are refused, not sent to it
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 
@@ -39,7 +40,7 @@ class HazardFilter(ListFilterSet):
                                               lookup_expr="lte", widget=DATE_INPUT)
     # The hazards created from one inspection's findings (the inspection page links here).
     inspection = django_filters.NumberFilter(label=_("Inspection"), field_name="source_result__inspection",
-                                             widget=forms.HiddenInput)
+                                             widget=forms.HiddenInput, min_value=1, max_value=ID_MAX, decimal_places=0)
     ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("number", "number"), ("discovered_on", "discovered_on"), ("deadline", "deadline"),

@@ -15,6 +15,7 @@ HOSTILE = [
     {"unit": "x"}, {"unit": "99999999999"}, {"site": "-5"}, {"category": "1e9"}, {"standard": "[]"},
     {"q": "' OR 1=1 --"}, {"q": "<script>alert(1)</script>"}, {"q": "x" * 10000}, {"q": "a\x00b"},
     {"status": "<b>"}, {"overdue": "maybe"}, {"kind": "\x00"}, {"inspection": "NaN"},
+    {"site": "9" * 25}, {"category": "9" * 25}, {"inspection": "9" * 25}, {"q": "%_\\"}, {"q": "丙" * 300},
 ]
 
 

@@ -725,3 +725,11 @@ def test_home_panel_counts_each_figure(site_a, site_b, manager_a, manager_b, cat
     counts = selectors.home_panel(user=manager_a)["counts"]
     assert counts == {"open": 6, "overdue": 1, "registered": 2, "pending": 1, "major_open": 1, "closed_this_year": 1}
     assert major.status == S.REGISTERED
+
+
+@pytest.mark.parametrize("params", [{"site": "9" * 25}, {"inspection": "9" * 25}, {"inspection": "x"}])
+def test_a_bad_hidden_filter_is_named_on_the_page(mgr_client, ledger, params):
+    response = mgr_client.get(reverse("hazards:hazard_list"), params)
+    assert response.status_code == 200 and numbers_in(response) == []
+    name = "Site" if "site" in params else "Inspection"
+    assert re.search(rf'<div class="col-12 text-danger small">{name}: [^<]+</div>', response.content.decode())
