@@ -7,14 +7,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListedModelChoiceFilter, ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
-from org.forms import FilterForm
+from org.forms import ID_MAX, FilterForm
 from org.models import OrgUnit, Site
 
 from . import lifecycle
 from .models import Hazard, RiskCategory
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-ID_MAX = 2**63 - 1  # the largest id a database stores: larger numbers are refused, not sent to it
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
 from org import selectors as org_selectors
+from org.forms import parse_id
 from org.views import chosen_site, filtered_page
 
 from . import exports, forms, lifecycle, selectors, services
@@ -201,8 +202,9 @@ def hazard_create(request):
             messages.warning(request, FILES_AGAIN)
     else:
         initial = {}
-        if request.GET.get("site", "").isdigit():
-            site = sites.filter(pk=request.GET["site"]).first()
+        site_id = parse_id(request.GET.get("site"))
+        if site_id:
+            site = sites.filter(pk=site_id).first()
             if site:
                 initial = {"site": site, "responsible_name": site.contact_name,
                            "responsible_email": site.contact_email, "responsible_phone": site.contact_phone}
@@ -451,22 +453,22 @@ def hazard_action(request, pk: int, action: str):
 def notify(request):
     source = request.POST if request.method == "POST" else request.GET
     scoped = selectors.hazard_list(user=request.user)
-    ids = [int(i) for i in source.getlist("hazards") if i.isdigit()]
-    site_id = source.get("site", "")
+    ids = [i for i in map(parse_id, source.getlist("hazards")) if i]
+    site_id = parse_id(source.get("site"))
     first = scoped.filter(pk__in=ids).first() if ids else None
     if first is not None:
         site_id = first.site_id
-    if not str(site_id).isdigit():
+    if not site_id:
         messages.info(request, _("Choose the site first: filter the ledger by site, then select its hazards."))
         return redirect("hazards:hazard_list")
-    site = org_selectors.site_get(user=request.user, pk=int(site_id))
+    site = org_selectors.site_get(user=request.user, pk=site_id)
     candidates = scoped.filter(site=site, status=Hazard.Status.REGISTERED).order_by("number")
     refusal, status = None, 200
     if request.method == "POST":
         form = forms.NotifyForm(request.POST, candidates=candidates)
         if form.is_valid():
             hazards = form.cleaned_data["hazards"]
-            versions = {h.pk: int(request.POST.get(f"version_{h.pk}", 0) or 0) for h in hazards}
+            versions = {h.pk: parse_id(request.POST.get(f"version_{h.pk}"), default=0) for h in hazards}
             try:
                 notice = services.hazard_notify(hazards=hazards, by=request.user,
                                                 language=form.cleaned_data["language"], expected_versions=versions)
@@ -504,8 +506,9 @@ def create_from_inspection(request, pk: int):
     inspection = org_selectors.get_for_user_or_404(Inspection.objects.select_related("site", "unit"), request.user,
                                                    pk=pk)
     category = None
-    if request.POST.get("category", "").isdigit():
-        category = RiskCategory.objects.filter(pk=request.POST["category"], active=True).first()
+    category_id = parse_id(request.POST.get("category"))
+    if category_id:
+        category = RiskCategory.objects.filter(pk=category_id, active=True).first()
     try:
         hazards = services.hazards_create_from_inspection(inspection=inspection, by=request.user, category=category)
     except ActionRefused as exc:

@@ -12,6 +12,18 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape as escape
 from django.utils.safestring import mark_safe
 
+ID_MAX = 2**63 - 1  # the largest id (and version) a database stores
+
+
+def parse_id(value, *, default=None) -> int | None:
+    """An id (or version) read from a request: ASCII digits within the database's range, else
+    `default`. Larger numbers, words and other scripts' digits never reach a query."""
+    value = str(value or "").strip()
+    if value.isascii() and value.isdigit() and 0 < int(value) <= ID_MAX:
+        return int(value)
+    return default
+
+
 _WIDGETS = "django/forms/widgets/"
 INPUT_TEMPLATES = {f"{_WIDGETS}{kind}.html" for kind in ("text", "date", "number", "hidden", "email", "search",
                                                           "url", "tel", "datetime", "time")}

@@ -59,3 +59,26 @@ def test_garbage_action_forms_are_refused_with_a_message(client, manager_a, site
         assert client.post(url, GARBAGE_FORM).status_code in (200, 302, 400, 409), url
     hazard.refresh_from_db()
     assert hazard.status == Hazard.Status.RECTIFYING and HazardEvent.objects.count() == events
+
+
+def test_garbage_ids_and_versions_on_notify_and_register_are_refused(client, manager_a, site_a, monkeypatch):
+    """The notify page and "register from findings" read ids and versions from the request: numbers
+    too large for the database, words and other scripts' digits give a page, never a server error,
+    and nothing is issued."""
+    from hazards.models import Hazard, HazardEvent, Notice
+    from tests.hazards.factories import RiskCategoryFactory, register
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 x")
+    hazard = register(site=site_a, by=manager_a, category=RiskCategoryFactory())
+    client.force_login(manager_a)
+    events = HazardEvent.objects.count()
+    notify = reverse("hazards:notify")
+    for data in ({"hazards": "9" * 25}, {"site": "9" * 25}, {"site": "٣"}, {"hazards": ["x", "-1", "²"]},
+                 {"hazards": hazard.pk, f"version_{hazard.pk}": "abc", "language": "zh-hans"},
+                 {"hazards": hazard.pk, f"version_{hazard.pk}": "9" * 25, "language": "zh-hans"}):
+        assert client.get(notify, data).status_code in (200, 302, 404), data
+        assert client.post(notify, data).status_code in (200, 302, 400, 404, 409), data
+    for data in ({"site": "9" * 25}, {"site": "x"}):
+        assert client.get(reverse("hazards:hazard_create"), data).status_code == 200
+    assert Notice.objects.count() == 0 and HazardEvent.objects.count() == events
+    assert Hazard.objects.get(pk=hazard.pk).status == Hazard.Status.REGISTERED
