@@ -1,6 +1,8 @@
 """Lists and exports take hostile query strings without a server error: bad pages, unknown
 orderings, impossible dates, ids of nothing, NUL bytes, SQL and markup in the search box."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -82,3 +84,24 @@ def test_garbage_ids_and_versions_on_notify_and_register_are_refused(client, man
         assert client.get(reverse("hazards:hazard_create"), data).status_code == 200
     assert Notice.objects.count() == 0 and HazardEvent.objects.count() == events
     assert Hazard.objects.get(pk=hazard.pk).status == Hazard.Status.REGISTERED
+
+
+def test_ids_too_large_for_the_database_look_missing_in_every_url(client, manager_a):
+    """Every URL with an id, given one past the database's range, by GET and POST: "not found"
+    (or the login/method answers), never a server error."""
+    from django.urls import URLResolver, get_resolver
+
+    def routes(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if not str(pattern.pattern).startswith("admin"):
+                    yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    client.force_login(manager_a)
+    urls = ["/" + re.sub(r"<int:\w+>", "9" * 25, route) for route in routes(get_resolver().url_patterns)
+            if "<int:" in route]
+    assert len(urls) >= 15
+    answers = {(method, url): getattr(client, method)(url).status_code for url in urls for method in ("get", "post")}
+    assert set(answers.values()) <= {404, 405}, {k: v for k, v in answers.items() if v not in (404, 405)}
