@@ -219,7 +219,8 @@ def ledger(runs: int) -> None:
     orm = []
     for _ in range(runs):
         started = time.perf_counter()
-        page = filtered_page(request, _ledger_filter(request), ["-created_at", "-id"], values=ROW_FIELDS)
+        ledger_filter = _ledger_filter(request)
+        page = filtered_page(request, ledger_filter, ledger_filter.default_ordering(), values=ROW_FIELDS)
         list(page.object_list), page.paginator.count
         orm.append(time.perf_counter() - started)
     orm_ms = median_ms(orm)

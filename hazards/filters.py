@@ -75,6 +75,17 @@ class HazardFilter(ListFilterSet):
             queryset = queryset.order_by(*fields, "-id" if fields[0].startswith("-") else "id")
         return queryset
 
+    def default_ordering(self) -> list[str]:
+        """The order when the user chose none: by the dates a date range was filtered on (the
+        deadline soonest first, the discovery newest first), else the newest files first. A
+        range is then read in order from its own index."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        if data.get("deadline_from") or data.get("deadline_to"):
+            return ["deadline", "id"]
+        if data.get("discovered_from") or data.get("discovered_to"):
+            return ["-discovered_on", "-id"]
+        return ["-created_at", "-id"]
+
     def filter_status(self, queryset, name, value):
         if value == "open":
             return queryset.filter(status__in=lifecycle.OPEN_STATES)

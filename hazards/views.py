@@ -57,7 +57,8 @@ def overdue_days(hazard, today) -> int | None:
 @login_required
 def hazard_list(request):
     ledger = _ledger_filter(request)
-    page = filtered_page(request, ledger, ["-created_at", "-id"], values=ledger_table.ROW_FIELDS)
+    default_order = ledger.default_ordering()
+    page = filtered_page(request, ledger, default_order, values=ledger_table.ROW_FIELDS)
     chosen = chosen_site(request, ledger)
     site = chosen["filtered_site"]
     may_notify = _may(request.user, Action.NOTIFY)
@@ -67,7 +68,8 @@ def hazard_list(request):
         **chosen, "filter": ledger, "page": page,
         "rows": ledger_table.render_rows(page.object_list, today=lifecycle.local_today(),
                                          selectable=bool(site and may_notify)),
-        "sort_headers": ledger_table.sort_headers(request.GET, request.GET.get("ordering", "")),
+        # The header shows the order in effect, the one chosen or the one a date range implies.
+        "sort_headers": ledger_table.sort_headers(request.GET, request.GET.get("ordering") or default_order[0]),
         "may_register": _may(request.user, Action.REGISTER), "may_notify": may_notify,
         "export_query": query.urlencode(),
     })

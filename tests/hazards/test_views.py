@@ -733,3 +733,19 @@ def test_a_bad_hidden_filter_is_named_on_the_page(mgr_client, ledger, params):
     assert response.status_code == 200 and numbers_in(response) == []
     name = "Site" if "site" in params else "Inspection"
     assert re.search(rf'<div class="col-12 text-danger small">{name}: [^<]+</div>', response.content.decode())
+
+
+def test_a_date_range_sorts_by_its_date_unless_a_sort_is_chosen(mgr_client, ledger):
+    url = reverse("hazards:hazard_list")
+    scope = Hazard.objects.filter(site__unit__path__startswith=ledger["major"].site.unit.path)
+    far_past, far_future = "2000-01-01", "2100-01-01"
+    by_deadline = list(scope.exclude(deadline=None).order_by("deadline", "id").values_list("number", flat=True))
+    response = mgr_client.get(url, {"deadline_from": far_past})
+    assert numbers_in(response) == by_deadline
+    assert 'data-sort="deadline" href="?deadline_from=2000-01-01&amp;ordering=-deadline">' in response.content.decode()
+    by_discovery = list(scope.order_by("-discovered_on", "-id").values_list("number", flat=True))
+    assert numbers_in(mgr_client.get(url, {"discovered_to": far_future})) == by_discovery
+    by_number = list(scope.exclude(deadline=None).order_by("number").values_list("number", flat=True))
+    assert numbers_in(mgr_client.get(url, {"deadline_from": far_past, "ordering": "number"})) == by_number
+    newest_first = list(scope.order_by("-created_at", "-id").values_list("number", flat=True))
+    assert numbers_in(mgr_client.get(url)) == newest_first != by_deadline
