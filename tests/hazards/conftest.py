@@ -12,7 +12,7 @@ def pytest_collection_modifyitems(config, items):
     engine = settings.DATABASES["default"]["ENGINE"]
     if engine == "django.db.backends.postgresql" or os.environ.get("CI"):
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL row locks (set DATABASE_URL); required in CI")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, its indexes; set DATABASE_URL); required in CI")
     for item in items:
         if "postgres" in item.keywords and str(item.fspath).startswith(os.path.dirname(__file__)):
             item.add_marker(skip)
