@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import UnitScopedAdminMixin
+from org.admin import IndexedSearchAdminMixin, UnitScopedAdminMixin
 
 from . import services
 from .models import Inspection, InspectionEvent, InspectionResult
@@ -57,7 +57,7 @@ class InspectionResultInline(admin.TabularInline):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+class InspectionAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
     list_display = ("number", "date", "site", "unit", "kind", "status", "standard")
     list_filter = ("status", "kind", "date", "standard")
     search_fields = ("number", "title", "site__name", "site__code", "unit__name", "unit__code")

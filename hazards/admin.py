@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import UnitScopedAdminMixin
+from org.admin import IndexedSearchAdminMixin, UnitScopedAdminMixin
 
 from . import services
 from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check
@@ -143,13 +143,16 @@ class HazardAdminForm(forms.ModelForm):
 
 
 @admin.register(Hazard)
-class HazardAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+class HazardAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
     form = HazardAdminForm
     list_display = ("number", "site", "unit", "category", "severity", "status", "deadline", "overdue",
                     "discovered_on")
-    list_filter = ("status", "severity", "category", "unit", "source")
+    # Date filters instead of a date hierarchy: the hierarchy reads MIN/MAX of the date over the
+    # filtered rows on every page, which PostgreSQL answers by walking the date's index (0.2 s for a
+    # search at 200,000 hazards).
+    list_filter = ("status", "severity", "category", "unit", "source", ("discovered_on", admin.DateFieldListFilter),
+                   ("deadline", admin.DateFieldListFilter))
     search_fields = ("number", "description", "site__name", "site__code", "location")
-    date_hierarchy = "discovered_on"
     list_select_related = ("site", "unit", "category")
     list_per_page = 50
     show_full_result_count = False  # a count(*) over the whole table per page is what the ledger avoids too
@@ -229,7 +232,7 @@ class RiskCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+class WhitelistEntryAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
     unit_field = "site__unit"
     list_display = ("site", "item", "frozen_until", "hazard", "created_by", "created_at", "revoked_at")
     list_filter = ("frozen_until", "revoked_at")

@@ -30,7 +30,7 @@ class CappedPaginator(Paginator):
       matches and which orders exactly as the key itself (nulls included).
     """
 
-    def __init__(self, object_list, per_page, cap: int, sort_after_filter: int = 1000, **kwargs):
+    def __init__(self, object_list, per_page, cap: int | None, sort_after_filter: int = 1000, **kwargs):
         self.cap, self.sort_after_filter = cap, sort_after_filter
         super().__init__(object_list, per_page, **kwargs)
 
@@ -39,17 +39,19 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def capped_count(self) -> int:
-        if self._is_queryset():
-            return self.object_list.order_by().values("pk")[: self.cap + 1].count()
-        return len(self.object_list)
+        if not self._is_queryset():
+            return len(self.object_list)
+        if self.cap is None:
+            return self.object_list.count()
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
     def capped(self) -> bool:
-        return self.capped_count > self.cap
+        return self.cap is not None and self.capped_count > self.cap
 
     @cached_property
     def count(self) -> int:
-        return min(self.capped_count, self.cap)
+        return self.capped_count if self.cap is None else min(self.capped_count, self.cap)
 
     def page(self, number):
         if self._is_queryset() and not self.capped and self.count <= self.sort_after_filter:
@@ -69,6 +71,15 @@ def _is_plain_column(meta, name: str) -> bool:
         except FieldDoesNotExist:
             return False  # an annotation
     return field is not None and not field.is_relation
+
+
+class AdminPaginator(CappedPaginator):
+    """The admin's changelists: exact counts (the admin prints them), and few matches sorted after
+    the filter as on the lists."""
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True):
+        super().__init__(object_list, per_page, cap=None, orphans=orphans,
+                         allow_empty_first_page=allow_empty_first_page)
 
 
 def sort_after_filter(queryset):

@@ -81,3 +81,28 @@ def test_no_add_or_delete_and_notices_read_only(admin_client_a, site_a, manager_
     assert page.status_code == 200 and notice.file.url in page.text
     assert admin_client_a.get(reverse("admin:hazards_riskcategory_changelist")).status_code == 200
     assert admin_client_a.get(reverse("admin:hazards_whitelistentry_changelist")).status_code == 200
+
+
+def test_admin_search_finds_what_djangos_search_finds(admin_client_a, site_a, branch_a, manager_a, category):
+    """The hazards admin answers its search box through indexes (org.admin.IndexedSearchAdminMixin):
+    the same rows Django's own search would give, every word required, quoted phrases kept whole."""
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from tests.factories import SiteFactory
+
+    site_a2 = SiteFactory(unit=branch_a, name="乙化工 有限公司", code="A2")
+    first = register(site=site_a, by=manager_a, category=category, description="接地线松动", location="1 号配电室")
+    second = register(site=site_a2, by=manager_a, category=category, description="盖板缺失", location="2 号配电室")
+    model_admin = django_admin.site._registry[Hazard]
+    request = RequestFactory().get("/")
+    request.user = manager_a
+    for term, expected in (("接地线", {first}), ("配电室", {first, second}), ("乙化工", {second}),
+                           ("配电室 乙化工", {second}), ('"乙化工 有限公司"', {second}), ("无此", set()),
+                           (first.number, {first})):
+        ours, duplicates = model_admin.get_search_results(request, Hazard.objects.all(), term)
+        django_rows, _ = django_admin.ModelAdmin.get_search_results(model_admin, request, Hazard.objects.all(), term)
+        assert set(ours) == set(django_rows) == expected, term
+        assert duplicates is False
+    response = admin_client_a.get(reverse("admin:hazards_hazard_changelist"), {"q": "乙化工"})
+    assert second.number in response.text and first.number not in response.text
