@@ -237,6 +237,9 @@ def ledger(runs: int) -> None:
     admin_runs = max(5, runs // 3)
     print(f"  Django admin changelist, same filters (median of {admin_runs}): "
           f"{timed_gets(admin, admin_url, admin_runs):7.1f} ms")
+    search_url = "/admin/hazards/hazard/?q=YH-2026-0001"
+    print(f"  Django admin changelist, searching a number (median of {admin_runs}): "
+          f"{timed_gets(admin, search_url, admin_runs):7.1f} ms")
 
 
 def ledger_matrix(runs: int) -> None:
