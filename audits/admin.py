@@ -2,35 +2,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import IndexedSearchAdminMixin, UnitScopedAdminMixin
+from org.admin import HistoryInline, IndexedSearchAdminMixin, UnitScopedAdminMixin
 
 from . import services
 from .models import Inspection, InspectionEvent, InspectionResult
 
 
-class InspectionEventInline(admin.TabularInline):
-    """History rows are read-only: never added, changed or deleted here."""
-
+class InspectionEventInline(HistoryInline):
     model = InspectionEvent
-    extra = 0
-    can_delete = False
     fields = ("at", "action", "from_name", "to_name", "actor", "comment")
-    readonly_fields = fields
-    ordering = ("at", "id")
-
-    @admin.display(description=_("from"))
-    def from_name(self, obj):
-        return obj.from_display
-
-    @admin.display(description=_("to"))
-    def to_name(self, obj):
-        return obj.to_display
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class InspectionResultInline(admin.TabularInline):

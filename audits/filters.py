@@ -3,7 +3,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
-from org.forms import FilterForm
 from org.models import OrgUnit, Site
 
 from .models import Inspection
@@ -34,7 +33,6 @@ class InspectionFilter(ListFilterSet):
     )
 
     class Meta:
-        form = FilterForm
         model = Inspection
         fields = ["q", "status", "kind", "unit", "site", "date_from", "date_to"]
 

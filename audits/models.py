@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.models import StatusEventLabels
+
 
 class Inspection(models.Model):
     """An inspection (检查/查评) of a site or an org unit against one standard version."""
@@ -112,8 +114,10 @@ class ResultPhoto(models.Model):
         return self.image.name
 
 
-class InspectionEvent(models.Model):
+class InspectionEvent(StatusEventLabels, models.Model):
     """Immutable history of an inspection: created, imported, submitted, reopened (with reason), locked."""
+
+    status_choices = Inspection.Status
 
     class Action(models.TextChoices):
         CREATED = "created", _("Created")
@@ -140,11 +144,3 @@ class InspectionEvent(models.Model):
 
     def __str__(self):
         return f"{self.inspection_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    @property
-    def from_display(self) -> str:
-        return str(dict(Inspection.Status.choices).get(self.from_status, self.from_status))
-
-    @property
-    def to_display(self) -> str:
-        return str(dict(Inspection.Status.choices).get(self.to_status, self.to_status))

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import IndexedSearchAdminMixin, UnitScopedAdminMixin
+from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline, UnitScopedAdminMixin
 
 from . import services
 from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check
@@ -29,43 +29,13 @@ from .models import (
 from .selectors import with_overdue
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Records of the file: shown, never added, changed or deleted from the admin."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields] + [f for f in (self.fields or ()) if hasattr(self, f)]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class HazardEventInline(ReadOnlyInline):
+class HazardEventInline(HistoryInline):
     model = HazardEvent
     fields = ("at", "action_name", "from_name", "to_name", "actor", "actor_name", "comment", "data")
-    ordering = ("at", "id")
 
     @admin.display(description=_("action"))
     def action_name(self, obj):
         return obj.action_display
-
-    @admin.display(description=_("from"))
-    def from_name(self, obj):
-        return obj.from_display
-
-    @admin.display(description=_("to"))
-    def to_name(self, obj):
-        return obj.to_display
 
 
 class HazardPhotoInline(ReadOnlyInline):

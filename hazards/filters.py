@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListedModelChoiceFilter, ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
-from org.forms import ID_MAX, FilterForm
+from org.forms import ID_MAX
 from org.models import OrgUnit, Site
 
 from . import lifecycle
@@ -49,7 +49,6 @@ class HazardFilter(ListFilterSet):
     )
 
     class Meta:
-        form = FilterForm
         model = Hazard
         fields = ["q", "status", "severity", "category", "unit", "site", "overdue", "deadline_from",
                   "deadline_to", "discovered_from", "discovered_to", "inspection"]
@@ -62,18 +61,6 @@ class HazardFilter(ListFilterSet):
             self.filters["unit"].queryset = units
         if sites is not None:
             self.filters["site"].queryset = sites
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        # The sort's fields (the form holds the parameters: "site" sorts by site__code), then the id:
-        # a stable order within equal sort keys, so pages neither repeat nor skip rows.
-        ordering = self.form.cleaned_data.get("ordering")
-        if ordering:
-            param_map = self.filters["ordering"].param_map
-            fields = [("-" if key.startswith("-") else "") + param_map.get(key.lstrip("-"), key.lstrip("-"))
-                      for key in ordering]
-            queryset = queryset.order_by(*fields, "-id" if fields[0].startswith("-") else "id")
-        return queryset
 
     def default_ordering(self) -> list[str]:
         """The order when the user chose none: by the dates a date range was filtered on (the

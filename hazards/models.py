@@ -8,6 +8,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.models import StatusEventLabels
+
 
 class RiskCategory(models.Model):
     """The risk dictionary: each hazard category with its risk score (admin-maintained)."""
@@ -147,9 +149,11 @@ class HazardPhoto(models.Model):
         return f"{self.hazard_id} · {self.get_kind_display()}"
 
 
-class HazardEvent(models.Model):
+class HazardEvent(StatusEventLabels, models.Model):
     """The hazard's history: one row per action, never updated or deleted. Replaying the rows'
     to_status in order gives the hazard's current status."""
+
+    status_choices = Hazard.Status
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="events")
     action = models.CharField(_("action"), max_length=32)
@@ -177,14 +181,6 @@ class HazardEvent(models.Model):
         from .lifecycle import Action  # the action names live with the transition table
 
         return str(dict(Action.choices).get(self.action, self.action))
-
-    @property
-    def from_display(self) -> str:
-        return str(dict(Hazard.Status.choices).get(self.from_status, self.from_status))
-
-    @property
-    def to_display(self) -> str:
-        return str(dict(Hazard.Status.choices).get(self.to_status, self.to_status))
 
 
 class Notice(models.Model):

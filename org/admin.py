@@ -20,6 +20,43 @@ class UnitScopedAdminMixin:
         return scope_queryset(super().get_queryset(request), request.user, self.unit_field)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Records shown on their parent's page, never added, changed or deleted from the admin (a
+    hazard's documents and replies, any history)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields] + [f for f in (self.fields or ()) if hasattr(self, f)]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HistoryInline(ReadOnlyInline):
+    """An object's immutable history, oldest first, with its status labels (rows of a model with
+    org.models.StatusEventLabels)."""
+
+    ordering = ("at", "id")
+
+    @admin.display(description=_("from"))
+    def from_name(self, obj):
+        return obj.from_display
+
+    @admin.display(description=_("to"))
+    def to_name(self, obj):
+        return obj.to_display
+
+
 class IndexedSearchAdminMixin:
     """The admin's search box answered like the lists' (org.filters.TextSearchFilter): each word
     must appear in one of `search_fields` (plain field paths, no ^ = @ prefixes); fields across a

@@ -7,7 +7,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
-from .forms import FilterForm
+from .forms import FAST_WIDGETS
 from .models import OrgUnit, Site
 
 
@@ -24,6 +24,15 @@ class OrderingFilter(django_filters.OrderingFilter):
     would freeze them in the language active at import."""
 
     descending_fmt = _("%s (descending)")
+
+    def filter(self, qs, value):
+        """The chosen sort, then the id: a stable order within equal sort keys, so that pages
+        neither repeat nor skip rows (the lists' indexes end in the id for this)."""
+        qs = super().filter(qs, value)
+        ordering = qs.query.order_by
+        if value and ordering:
+            qs = qs.order_by(*ordering, "-pk" if str(ordering[0]).startswith("-") else "pk")
+        return qs
 
     def build_choices(self, fields, labels):
         choices = []
@@ -54,22 +63,33 @@ class TextSearchFilter(django_filters.CharFilter):
         if not value:
             return qs
         condition = Q()
+        by_relation: dict[str, list[str]] = {}
         for field in self.search_fields:
-            condition |= self._condition(qs.model, field, value)
+            relation, _sep, name = field.rpartition("__")
+            if relation:
+                by_relation.setdefault(relation, []).append(name)
+            else:
+                condition |= Q(**{f"{field}__icontains": value})
+        for relation, names in by_relation.items():
+            condition |= self._related(qs.model, relation, names, value)
         return qs.filter(condition)
 
-    def _condition(self, model, field: str, value: str) -> Q:
-        relation, _sep, name = field.rpartition("__")
-        if not relation:
-            return Q(**{f"{field}__icontains": value})
+    def _related(self, model, relation: str, names: list[str], value: str) -> Q:
+        """`relation__in=[ids]` of the related rows matching in any of `names` (one query per
+        relation), or the join itself past RELATED_IDS of them."""
         related = model
         for part in relation.split("__"):
             related = related._meta.get_field(part).related_model
-        ids = list(related._default_manager.filter(**{f"{name}__icontains": value})
-                   .values_list("pk", flat=True)[: self.RELATED_IDS + 1])
-        if len(ids) > self.RELATED_IDS:
-            return Q(**{f"{field}__icontains": value})
-        return Q(**{f"{relation}__in": ids})
+        matching = Q()
+        for name in names:
+            matching |= Q(**{f"{name}__icontains": value})
+        ids = list(related._default_manager.filter(matching).values_list("pk", flat=True)[: self.RELATED_IDS + 1])
+        if len(ids) <= self.RELATED_IDS:
+            return Q(**{f"{relation}__in": ids})
+        joined = Q()
+        for name in names:
+            joined |= Q(**{f"{relation}__{name}__icontains": value})
+        return joined
 
 
 class ListedChoiceIterator(ModelChoiceIterator):
@@ -141,15 +161,16 @@ class UnitSubtreeFilter(ListedModelChoiceFilter):
 
 
 class ListFilterSet(django_filters.FilterSet):
-    """The base of every list's filters: Bootstrap's small controls on every visible widget (the
-    bar is `includes/filter_form.html`; FilterForm in Meta renders the widgets quickly)."""
+    """The base of every list's filters (the bar is `includes/filter_form.html`): its widgets are
+    written by org.forms.FastWidgetRenderer, as Bootstrap's small controls."""
 
     @property
     def form(self):
-        # Styled when first built, after the subclass has set its querysets in __init__.
+        # Set up when first built, after the subclass has set its querysets in __init__.
         new = not hasattr(self, "_form")
         form = super().form
         if new:
+            form.renderer = FAST_WIDGETS
             for field in form.fields.values():
                 if not isinstance(field.widget, forms.HiddenInput):
                     css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else \
@@ -175,7 +196,6 @@ class SiteFilter(ListFilterSet):
     )
 
     class Meta:
-        form = FilterForm
         model = Site
         fields = ["q", "unit", "site_class", "category", "voltage_level"]
 

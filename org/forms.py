@@ -7,7 +7,6 @@ with the same markup as Django's templates (tests compare the two) and hands eve
 to the templates.
 """
 
-from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape as escape
 from django.utils.safestring import mark_safe
@@ -68,7 +67,4 @@ class FastWidgetRenderer(DjangoTemplates):
         return super().render(template_name, context, request)
 
 
-class FilterForm(forms.Form):
-    """The form class of every list's FilterSet (Meta.form)."""
-
-    default_renderer = FastWidgetRenderer()
+FAST_WIDGETS = FastWidgetRenderer()

@@ -8,6 +8,24 @@ from django.utils.translation import gettext_lazy as _
 PATH_STEP = 4
 
 
+class StatusEventLabels:
+    """The status labels of a history row (from_status → to_status), in the current language, from
+    the `status_choices` of the object whose history it is."""
+
+    status_choices: type[models.TextChoices]
+
+    def _status_label(self, value: str) -> str:
+        return str(dict(self.status_choices.choices).get(value, value))
+
+    @property
+    def from_display(self) -> str:
+        return self._status_label(self.from_status)
+
+    @property
+    def to_display(self) -> str:
+        return self._status_label(self.to_status)
+
+
 class OrgUnit(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")

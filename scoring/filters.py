@@ -2,7 +2,6 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListFilterSet
-from org.forms import FilterForm
 
 from .models import Standard
 from .selectors import standard_search
@@ -13,7 +12,6 @@ class StandardFilter(ListFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Standard.Status.choices)
 
     class Meta:
-        form = FilterForm
         model = Standard
         fields = ["q", "status"]
 

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from org.backends import MembershipModelBackend
 from org.filters import ListedModelChoiceField, SiteFilter
-from org.forms import FastWidgetRenderer, FilterForm
+from org.forms import FastWidgetRenderer
 from org.models import OrgUnit
 
 HOSTILE = '"><script>alert(1)</script>&'
@@ -55,8 +55,15 @@ def test_fast_widgets_escape_values_and_labels():
 
 
 def test_filter_forms_use_the_fast_renderer():
-    assert isinstance(SiteFilter().form.renderer, FastWidgetRenderer)
-    assert issubclass(SiteFilter._meta.form, FilterForm)
+    from audits.filters import InspectionFilter
+    from hazards.filters import HazardFilter
+    from scoring.filters import StandardFilter
+
+    for filterset in (SiteFilter, InspectionFilter, HazardFilter, StandardFilter):
+        form = filterset().form
+        assert isinstance(form.renderer, FastWidgetRenderer), filterset
+        assert 'class="form-select form-select-sm"' in str(form["ordering"] if "ordering" in form.fields
+                                                              else form["status"])
 
 
 @pytest.mark.django_db

@@ -82,3 +82,19 @@ def test_search_across_a_relation_gives_the_same_rows_by_ids_or_by_join(hazards,
     assert "JOIN" in str(search.filter(Hazard.objects.all(), site_a.name[:3]).query)
     assert by_ids == by_join == {h.pk for h in hazards}
     assert not search.filter(Hazard.objects.all(), "无此名称").exists()
+
+
+def test_fields_of_one_relation_are_searched_in_one_query(hazards, site_a, django_assert_num_queries):
+    search = TextSearchFilter(fields=("number", "site__name", "site__code"))
+    with django_assert_num_queries(2):  # the sites matching in name or code, then the hazards
+        found = set(search.filter(Hazard.objects.all(), site_a.code).values_list("pk", flat=True))
+    assert found == {h.pk for h in hazards}
+
+
+def test_every_lists_sort_ends_in_the_id(client_a, team_a):
+    for code in ("B", "A", "C"):
+        SiteFactory(unit=team_a, code=f"S-{code}", site_class="general")
+    for ordering in ("site_class", "-site_class"):  # equal keys: the id decides, in the sort's direction
+        page = client_a.get(reverse("org:site_list"), {"ordering": ordering}).context["page"]
+        ids = [s.pk for s in page.object_list]
+        assert len(ids) == 3 and ids == sorted(ids, reverse=ordering.startswith("-"))
