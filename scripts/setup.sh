@@ -24,18 +24,21 @@ if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
 fi
 
 npm_stamp=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$(cat node_modules/.installed 2>/dev/null)" != "$npm_stamp" ] || [ ! -d static/vendor ]; then
+if [ "$(cat node_modules/.installed 2>/dev/null)" != "$npm_stamp" ]; then
   echo "Installing front-end assets from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_stamp" > node_modules/.installed
-  rm -rf static/vendor
-  mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx static/vendor/chartjs
-  cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
-  cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
-  cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts static/vendor/bootstrap-icons/
-  cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
-  cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/ 2>/dev/null || cp node_modules/chart.js/dist/chart.umd.js static/vendor/chartjs/chart.umd.min.js
 fi
+# Copied on every run (a few files, milliseconds), so a change of this list reaches every clone.
+# Each minified file comes with the source map it names: collectstatic's manifest storage
+# follows `sourceMappingURL` and fails on a missing map, and production would then not start.
+rm -rf static/vendor
+mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx static/vendor/chartjs
+cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
+cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
+cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts static/vendor/bootstrap-icons/
+cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chartjs/
 
 .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 .venv/bin/python manage.py migrate --noinput -v 0

@@ -71,3 +71,30 @@ def assert_static_loaded(page) -> None:
 def assert_fits_tablet(page) -> None:
     """No horizontal scrolling of the whole page at the tablet width."""
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+
+# Every document the page loads reports its Content-Security-Policy violations (refused inline
+# script or style, foreign origin, eval) to the test through a binding; the listener is installed
+# by Playwright before the page's own scripts and is not itself subject to the policy.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolation([location.pathname, e.effectiveDirective, e.blockedURI,
+                         (e.sourceFile || "") + ":" + e.lineNumber, e.sample].join(" | "));
+});
+"""
+
+
+def watch_csp(page) -> list[str]:
+    """Collect every CSP violation of this page (any document it loads) into the returned list."""
+    violations: list[str] = []
+    page.expose_binding("__cspViolation", lambda source, text: violations.append(text))
+    page.add_init_script(_CSP_LISTENER)
+    return violations
+
+
+def assert_strict_csp(response) -> None:
+    """The response carries the enforced policy (not report-only) without inline or eval escapes."""
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy, policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, policy
+    assert "content-security-policy-report-only" not in response.headers
