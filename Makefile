@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test setup seed lint messages
+.PHONY: run test smoke setup seed lint messages
 
 setup:
 	@bash scripts/setup.sh
@@ -13,6 +13,10 @@ run: setup
 
 test: setup
 	@bash scripts/test.sh
+
+# Production settings under gunicorn, in a throwaway database (CI runs it after `make test`).
+smoke: setup
+	@$(PY) scripts/prod_smoke.py
 
 lint: setup
 	@.venv/bin/ruff check .
