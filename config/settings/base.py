@@ -100,10 +100,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failed logins (django-axes): per user name and address.
+# Lockout after repeated failed logins (django-axes, see org/lockout.py): per user name and address
+# (AXES_FAILURE_LIMIT), and per address alone with a higher limit against password spraying.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "org.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "org.lockout.client_ip"
+# Reverse proxies in front of the app: the client address is read that many entries from the right
+# of X-Forwarded-For. 0 (no proxy): the connection's address, the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 

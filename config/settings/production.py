@@ -13,10 +13,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")  # required
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Behind the reverse proxy the client address comes from X-Forwarded-For (set by the proxy); the
-# lockout counts failures per user name and that address, not per proxy.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=1)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind the reverse proxy the client address is the last entry of X-Forwarded-For (appended by the
+# proxy, org/lockout.py); the lockout counts failures per that address, not per proxy.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=1)
 
 # The proxy terminates TLS and says so in X-Forwarded-Proto (it must overwrite a client's value).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
