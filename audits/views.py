@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hazards.models import RiskCategory
+from org.once import once_per_token
 from org.selectors import site_list
 from org.views import chosen_site, filtered_page
 from scoring.xlsx import SheetImportError
@@ -52,6 +53,7 @@ def inspection_list(request):
 
 
 @login_required
+@once_per_token
 @require_http_methods(["GET", "POST"])
 def inspection_create(request):
     _require_create_role(request.user)
@@ -73,6 +75,7 @@ def inspection_create(request):
 
 
 @login_required
+@once_per_token
 @require_http_methods(["GET", "POST"])
 def inspection_import(request):
     _require_create_role(request.user)

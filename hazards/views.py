@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from audits.models import Inspection
 from org import selectors as org_selectors
 from org.forms import parse_id
+from org.once import once_per_token
 from org.views import chosen_site, filtered_page
 
 from . import exports, forms, lifecycle, selectors, services
@@ -181,6 +182,7 @@ def _add_validation_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
+@once_per_token
 def hazard_create(request):
     sites = org_selectors.site_list(user=request.user)
     if request.method == "POST":
@@ -405,6 +407,7 @@ def _with_version(data, hazard):
 
 
 @login_required
+@once_per_token
 def hazard_action(request, pk: int, action: str):
     spec = ACTION_FORMS.get(action)
     if spec is None:
@@ -452,6 +455,7 @@ def hazard_action(request, pk: int, action: str):
 
 
 @login_required
+@once_per_token
 def notify(request):
     source = request.POST if request.method == "POST" else request.GET
     scoped = selectors.hazard_list(user=request.user)
@@ -503,6 +507,7 @@ def notify(request):
 
 
 @login_required
+@once_per_token
 @require_POST
 def create_from_inspection(request, pk: int):
     inspection = org_selectors.get_for_user_or_404(Inspection.objects.select_related("site", "unit"), request.user,

@@ -179,3 +179,18 @@ class NumberCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}-{self.year}: {self.last}"
+
+
+class SubmissionToken(models.Model):
+    """The one-time token of a form that creates something (org/once.py), claimed when the form is
+    sent: the same form sent again (a double click, a reload of the POST) finds it and is answered
+    with the first sending's result instead of creating a second row. Kept a day."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Where the first sending led (its redirect); empty while it runs.
+    result_url = models.CharField(max_length=2000, blank=True)
+
+    def __str__(self) -> str:
+        return self.token

@@ -7,6 +7,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from org.once import once_per_token
 from org.views import filtered_page
 
 from . import selectors, services
@@ -43,6 +44,7 @@ def standard_detail(request, pk: int):
 
 
 @login_required
+@once_per_token
 def standard_import(request):
     _require_manager(request)
     errors = []
@@ -104,6 +106,7 @@ def standard_retire(request, pk: int):
 
 
 @login_required
+@once_per_token
 @require_POST
 def standard_new_version(request, pk: int):
     return _transition(request, pk, services.standard_new_version,
