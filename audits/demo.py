@@ -177,7 +177,8 @@ def _finish(inspection: Inspection, status: str, *, inspector, manager) -> None:
 
 @transaction.atomic
 def seed(stdout=None) -> dict:
-    rng = random.Random(20260311)
+    # bandit B311: demo data, seeded so that every run builds the same; no security use.
+    rng = random.Random(20260311)  # nosec B311
     standards = {name: Standard.objects.filter(name=name, status=Standard.Status.ACTIVE).order_by("-pk").first()
                  for name in (CUSTOMER_CHECK_NAME, SELF_ASSESSMENT_NAME)}
     if not all(standards.values()) or not Site.objects.filter(code=SITE_INSPECTIONS[0][0]).exists():

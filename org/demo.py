@@ -9,8 +9,9 @@ from django.db import transaction
 from . import services
 from .models import OrgUnit, Role, Site
 
-DEMO_PASSWORD = "Demo#2026"
-ADMIN_PASSWORD = "Admin#2026"
+# bandit B105: the published demo passwords (README); seed_demo refuses production settings.
+DEMO_PASSWORD = "Demo#2026"  # nosec B105
+ADMIN_PASSWORD = "Admin#2026"  # nosec B105
 
 COMPANY = ("JZ", "江州供电公司")
 BRANCHES = [
@@ -52,7 +53,8 @@ def _person(rng: random.Random) -> str:
 
 @transaction.atomic
 def seed(stdout=None) -> dict:
-    rng = random.Random(20261124)
+    # bandit B311: demo data, seeded so that every run builds the same; no security use.
+    rng = random.Random(20261124)  # nosec B311
     User = get_user_model()
     company = OrgUnit.objects.filter(code=COMPANY[0]).first() or services.orgunit_create(
         code=COMPANY[0], name=COMPANY[1], kind=OrgUnit.Kind.COMPANY
