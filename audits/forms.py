@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from org.uploads import PHOTO, UploadField
+
 from . import selectors
 from .models import Inspection
 
@@ -72,9 +74,8 @@ class ResultForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    # A FileField, not an ImageField: audits.services.validate_photo checks the image with Pillow
-    # and says precisely what is wrong.
-    image = forms.FileField(label=_("Photo"))
+    # Checked by content (org.uploads), which says precisely what is wrong with a refused file.
+    image = UploadField(label=_("Photo"), accept=PHOTO, capture=True)
 
 
 class ReopenForm(forms.Form):

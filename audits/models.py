@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from org.models import StatusEventLabels
+from org.uploads import ScopedFileField
 
 
 class Inspection(models.Model):
@@ -101,7 +102,10 @@ class InspectionResult(models.Model):
 class ResultPhoto(models.Model):
     result = models.ForeignKey(InspectionResult, verbose_name=_("result"), on_delete=models.CASCADE,
                                related_name="photos")
-    image = models.ImageField(_("photo"), upload_to="inspections/%Y/%m/")
+    # Stored under generated names with the detected type (org.uploads); served only by the views named.
+    image = ScopedFileField(_("photo"), upload_to="inspections/%Y/%m/", accept="photo", url_name="audits:photo_file")
+    thumbnail = ScopedFileField(_("thumbnail"), upload_to="inspections/thumbs/%Y/%m/", blank=True,
+                                url_name="audits:photo_thumb")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
                                     on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
@@ -111,7 +115,7 @@ class ResultPhoto(models.Model):
         verbose_name_plural = _("photos")
 
     def __str__(self):
-        return self.image.name
+        return f"{self.result_id} · {self.pk}"
 
 
 class InspectionEvent(StatusEventLabels, models.Model):

@@ -40,7 +40,7 @@ def result_get(*, inspection: Inspection, pk: int) -> InspectionResult:
 
 
 def photo_get(*, user, pk: int) -> ResultPhoto:
-    return get_for_user_or_404(ResultPhoto.objects.select_related("result__inspection"), user,
+    return get_for_user_or_404(ResultPhoto.objects.select_related("result__inspection", "result__item"), user,
                                unit_field="result__inspection__unit", pk=pk)
 
 

@@ -24,10 +24,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org import images
 from org.models import OrgUnit, Site
 from org.selectors import user_root_unit, user_sees_everything
 from org.services import next_number
+from org.uploads import PHOTO, CheckedFile, check_upload
 from scoring.models import Standard, StandardItem
 
 from . import lifecycle
@@ -222,10 +222,10 @@ def result_save(*, inspection: Inspection, item: StandardItem, earned: Decimal |
     return result
 
 
-def validate_photo(upload) -> str:
-    """The Pillow format name of an uploaded photo, or a ValidationError (on the image field)."""
+def validate_photo(upload) -> CheckedFile:
+    """The photo checked by its content (org.uploads), or a ValidationError on the image field."""
     try:
-        return images.validate_photo(upload)
+        return check_upload(upload, PHOTO)
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from None
 
@@ -233,16 +233,17 @@ def validate_photo(upload) -> str:
 @transaction.atomic
 def photo_add(*, inspection: Inspection, result: InspectionResult, image, by) -> ResultPhoto:
     """Attach a photo (from the tablet's camera or a file) to a result of a draft inspection."""
+    image = validate_photo(image)  # before the lock: decoding a photo takes a moment
     inspection = _locked(inspection)
     _check(inspection, Action.RECORD, by)
     if result.inspection_id != inspection.pk:
         raise ValidationError(_("This result belongs to another inspection."))
     if ResultPhoto.objects.filter(result=result).count() >= MAX_PHOTOS_PER_RESULT:
         raise ValidationError({"image": _("An item can have at most %(n)s photos.") % {"n": MAX_PHOTOS_PER_RESULT}})
-    image_format = validate_photo(image)
     photo = ResultPhoto(result=result, uploaded_by=by)
-    stem = f"{inspection.number}-{result.item.code}".replace(".", "_")
-    photo.image.save(f"{stem}.{images.PHOTO_FORMATS[image_format]}", image, save=False)
+    photo.image.save(image.name, image, save=False)
+    thumbnail = image.thumbnail_file()
+    photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
     photo.save()
     return photo
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/lock/", views.inspection_lock, name="inspection_lock"),
     path("<int:pk>/report.<str:fmt>", views.inspection_report, name="inspection_report"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),
+    path("photos/<int:pk>/thumb/", views.photo_file, {"size": "thumb"}, name="photo_thumb"),
 ]

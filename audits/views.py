@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hazards.models import RiskCategory
 from org.once import once_per_token
 from org.selectors import site_list
+from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 from scoring.xlsx import SheetImportError
 
@@ -281,9 +282,12 @@ def photo_add(request, pk: int, result_pk: int):
 
 
 @login_required
-def photo_file(request, pk: int):
+def photo_file(request, pk: int, size: str = "full"):
     photo = selectors.photo_get(user=request.user, pk=pk)
-    return FileResponse(photo.image.open("rb"), filename=photo.image.name.rsplit("/", 1)[-1])
+    name = f"{photo.result.inspection.number}-{photo.result.item.code}-photo-{photo.pk}"
+    if size == "thumb" and photo.thumbnail:
+        return file_response(photo.thumbnail, download_name=f"{name}-thumb")
+    return file_response(photo.image, download_name=name)
 
 
 # ---------------------------------------------------------------- lifecycle

@@ -7,38 +7,19 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
+
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})
 LANGUAGES = (("zh-hans", "简体中文"), ("en", "English"))
-IMAGE_ATTRS = {"accept": "image/*", "capture": "environment"}
 
 MAJOR_FIELDS = [
     "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
     "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
     "plan_safety_measures",
 ]
-
-
-class MultipleImageInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleImageField(forms.FileField):
-    """Several photos in one input (a tablet camera or a file picker); Pillow validation of each
-    image (type, size, pixels) is the service's job."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleImageInput(attrs={**IMAGE_ATTRS, "multiple": True}))
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class BootstrapMixin:
@@ -94,7 +75,7 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
 
 
 class HazardRegisterForm(HazardFileForm):
-    photos = MultipleImageField(label=_("Photos before rectification"))
+    photos = MultiplePhotoField(label=_("Photos before rectification"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,8 +119,7 @@ class NotifyForm(BootstrapMixin, forms.Form):
 
 class AcknowledgeForm(VersionedForm):
     acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=100)
-    signed_scan = forms.FileField(label=_("Scan of the signed notice"), required=False,
-                                  widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+    signed_scan = UploadField(label=_("Scan of the signed notice"), required=False, accept=DOCUMENT)
 
 
 class ServiceForm(VersionedForm):
@@ -165,7 +145,7 @@ class SuperviseForm(VersionedForm):
 class ReportForm(VersionedForm):
     addressee = forms.CharField(label=_("Authority"), max_length=200)
     report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=datetime.date.today)
-    document = forms.FileField(label=_("Report document"), required=False)
+    document = UploadField(label=_("Report document"), required=False, accept=DOCUMENT)
     comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
 
 
@@ -176,7 +156,7 @@ class ReplyForm(VersionedForm):
                                help_text=_("Investigation, measures taken and any personnel accountability."))
     result = forms.ChoiceField(label=_("Result"), choices=WorkOrderReply.Result.choices, widget=forms.RadioSelect)
     next_measures = forms.CharField(label=_("Next rectification measures"), widget=TEXT, required=False)
-    photos = MultipleImageField(label=_("Photos after rectification"))
+    photos = MultiplePhotoField(label=_("Photos after rectification"))
 
 
 class AcceptForm(VersionedForm):
@@ -188,7 +168,7 @@ class AcceptForm(VersionedForm):
         label=_("Whitelist freeze period (months)"), required=False, min_value=1, max_value=36,
         help_text=_("The reply said no action is needed: exempt this check at this site for this many months."),
     )
-    photos = MultipleImageField(label=_("Photos after rectification"))
+    photos = MultiplePhotoField(label=_("Photos after rectification"))
 
     def __init__(self, *args, major=False, whitelist=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,7 +194,7 @@ class CommentForm(VersionedForm):
 
 class PhotoForm(VersionedForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=HazardPhoto.Kind.choices)
-    photos = MultipleImageField(label=_("Photos"), required=True)
+    photos = MultiplePhotoField(label=_("Photos"), required=True)
 
     def clean_photos(self):
         photos = self.cleaned_data["photos"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from org.models import StatusEventLabels
+from org.uploads import ScopedFileField
 
 
 class RiskCategory(models.Model):
@@ -133,8 +134,10 @@ class HazardPhoto(models.Model):
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="photos")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
-    image = models.ImageField(_("photo"), upload_to="hazards/%Y/%m/")
-    thumbnail = models.ImageField(_("thumbnail"), upload_to="hazards/thumbs/%Y/%m/", blank=True)
+    # Stored under generated names with the detected type (org.uploads); served only by the views named.
+    image = ScopedFileField(_("photo"), upload_to="hazards/%Y/%m/", accept="photo", url_name="hazards:photo_file")
+    thumbnail = ScopedFileField(_("thumbnail"), upload_to="hazards/thumbs/%Y/%m/", blank=True,
+                                url_name="hazards:photo_thumb")
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
@@ -209,11 +212,12 @@ class Notice(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT,
                                   related_name="+")
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
-    file = models.FileField(_("document"), upload_to="notices/%Y/%m/")
+    file = ScopedFileField(_("document"), upload_to="notices/%Y/%m/", url_name="hazards:notice_file")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by_name = models.CharField(_("acknowledged by"), max_length=100, blank=True)
-    signed_scan = models.FileField(_("signed scan"), upload_to="notices/signed/%Y/%m/", blank=True)
+    signed_scan = ScopedFileField(_("signed scan"), upload_to="notices/signed/%Y/%m/", blank=True, accept="document",
+                                  url_name="hazards:notice_signed_scan")
 
     class Meta:
         verbose_name = _("notice")
@@ -254,15 +258,16 @@ class WorkOrderReply(models.Model):
 
 class ReplyPhoto(models.Model):
     reply = models.ForeignKey(WorkOrderReply, verbose_name=_("reply"), on_delete=models.PROTECT, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to="replies/%Y/%m/")
-    thumbnail = models.ImageField(_("thumbnail"), upload_to="replies/thumbs/%Y/%m/", blank=True)
+    image = ScopedFileField(_("photo"), upload_to="replies/%Y/%m/", accept="photo", url_name="hazards:reply_photo_file")
+    thumbnail = ScopedFileField(_("thumbnail"), upload_to="replies/thumbs/%Y/%m/", blank=True,
+                                url_name="hazards:reply_photo_thumb")
 
     class Meta:
         verbose_name = _("reply photo")
         verbose_name_plural = _("reply photos")
 
     def __str__(self):
-        return f"{self.reply_id} · {self.image.name}"
+        return f"{self.reply_id} · {self.pk}"
 
 
 class ExtensionRequest(models.Model):
@@ -321,7 +326,8 @@ class AuthorityReport(models.Model):
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="reports")
     addressee = models.CharField(_("authority"), max_length=200)
     report_date = models.DateField(_("report date"))
-    document = models.FileField(_("document"), upload_to="reports/%Y/%m/", blank=True)
+    document = ScopedFileField(_("document"), upload_to="reports/%Y/%m/", blank=True, accept="document",
+                               url_name="hazards:report_file")
     comment = models.TextField(_("comment"), blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

@@ -11,7 +11,6 @@ and the party's name; the portal will call the same functions with by=None."""
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
@@ -19,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from org.images import make_thumbnail, validate_photo
 from org.selectors import user_membership
 from org.services import next_number
+from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 
 from . import events
 from .lifecycle import (
@@ -49,8 +48,6 @@ from .models import (
 
 S = Hazard.Status
 
-MAX_SCAN_BYTES = 10 * 1024 * 1024
-
 MAJOR_FIELDS = frozenset({
     "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
     "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
@@ -76,11 +73,25 @@ def notice_number(kind: str, year: int) -> str:
 
 # --- photos ----------------------------------------------------------------------------------
 
-def _photo_create(model, *, image, **fields):
-    validate_photo(image)
-    thumb = make_thumbnail(image)
-    photo = model(image=image, **fields)
-    photo.thumbnail.save(thumb.name, thumb, save=False)
+def _checked(uploads, accept, field: str) -> list[CheckedFile]:
+    """Check files by content before any row is locked or number taken; every refused file is
+    named, on the form field it came from."""
+    checked, errors = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_upload(upload, accept))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({field: errors})
+    return checked
+
+
+def _photo_create(model, *, image: CheckedFile, **fields):
+    photo = model(**fields)
+    photo.image.save(image.name, image, save=False)
+    thumbnail = image.thumbnail_file()
+    photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
     photo.full_clean()
     photo.save()
     return photo
@@ -133,6 +144,7 @@ def hazard_register(*, site, description, category, severity=Hazard.Severity.GEN
                     required_measures="", deadline=None, photos=(), source_result=None,
                     **major_fields) -> Hazard:
     check_register(site, by)
+    photos = _checked(photos, PHOTO, "photos")
     unknown = set(major_fields) - MAJOR_FIELDS
     if unknown:
         raise TypeError(f"hazard_register got unexpected fields: {sorted(unknown)}")
@@ -301,18 +313,16 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
 def hazard_acknowledge(*, hazard, acknowledged_by_name, by, signed_scan=None, expected_version=None) -> Hazard:
     """Receipt of the notice (签收), by the party or recorded by staff with a scan of the signed notice."""
     _required(acknowledged_by_name=acknowledged_by_name)
+    if signed_scan is not None:
+        signed_scan = _checked([signed_scan], DOCUMENT, "signed_scan")[0]
     hazard = _lock(hazard, Action.ACKNOWLEDGE, by, expected_version=expected_version)
-    if signed_scan is not None and getattr(signed_scan, "size", 0) > MAX_SCAN_BYTES:
-        raise ValidationError({"signed_scan": _("The scan is larger than %(max)d MB.")
-                               % {"max": MAX_SCAN_BYTES // 1024 // 1024}})
     notice = _latest_hazard_notice(hazard)
     if notice is not None and notice.acknowledged_at is None:
         # One signature covers the whole notice; later hazards of it keep the first receipt.
         notice.acknowledged_at, notice.acknowledged_by_name = timezone.now(), acknowledged_by_name.strip()
         fields = ["acknowledged_at", "acknowledged_by_name"]
         if signed_scan is not None:
-            notice.signed_scan.save(f"{notice.number}-signed{os.path.splitext(signed_scan.name)[1]}",
-                                    signed_scan, save=False)
+            notice.signed_scan.save(signed_scan.name, signed_scan, save=False)
             fields.append("signed_scan")
         notice.save(update_fields=fields)
     from_status = hazard.status
@@ -427,13 +437,15 @@ def hazard_report(*, hazard, addressee, report_date, by, document=None, comment=
                   expected_version=None) -> AuthorityReport:
     """Report to the authority (报告) of a major or refused hazard endangering the grid or the public."""
     _required(addressee=addressee, report_date=report_date)
+    if document is not None:
+        document = _checked([document], DOCUMENT, "document")[0]
     hazard = _lock(hazard, Action.REPORT, by, expected_version=expected_version)
     if report_date > local_today():
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})
     report = AuthorityReport(hazard=hazard, addressee=addressee.strip(), report_date=report_date,
                              comment=(comment or "").strip(), by=by)
     if document is not None:
-        report.document.save(os.path.basename(document.name), document, save=False)
+        report.document.save(document.name, document, save=False)
     report.full_clean()
     report.save()
     _save(hazard, [])
@@ -447,6 +459,7 @@ def hazard_report(*, hazard, addressee, report_date, by, document=None, comment=
 def hazard_submit_reply(*, hazard, cause, handling, result, submitted_by_name, by, next_measures="", photos=(),
                         expected_version=None) -> WorkOrderReply:
     _required(cause=cause, handling=handling, result=result, submitted_by_name=submitted_by_name)
+    photos = _checked(photos, PHOTO, "photos")
     hazard = _lock(hazard, Action.SUBMIT_REPLY, by, expected_version=expected_version)
     reply = WorkOrderReply(hazard=hazard, cause=cause.strip(), handling=handling.strip(), result=result,
                            next_measures=(next_measures or "").strip(), submitted_by_name=submitted_by_name.strip(),
@@ -467,6 +480,7 @@ def hazard_accept(*, hazard, by, comment="", self_evaluation="", expert_evaluati
                   whitelist_until=None, after_photos=(), expected_version=None) -> Acceptance:
     """On-site acceptance (验收). A reply of "no action needed" verified here may put the source
     item on the site's whitelist until `whitelist_until` (freeze period)."""
+    after_photos = _checked(after_photos, PHOTO, "photos")
     hazard = _lock(hazard, Action.ACCEPT, by, expected_version=expected_version)
     if hazard.severity == Hazard.Severity.MAJOR:
         missing = {k: _("A major hazard's acceptance records this evaluation.")
@@ -549,6 +563,7 @@ def hazard_void(*, hazard, reason, by, expected_version=None) -> Hazard:
 
 @transaction.atomic
 def hazard_photo_add(*, hazard, kind, image, by, caption="", expected_version=None) -> HazardPhoto:
+    image = _checked([image], PHOTO, "photos")[0]
     hazard = _lock(hazard, Action.ADD_PHOTO, by, expected_version=expected_version)
     if kind not in HazardPhoto.Kind.values:
         raise ValidationError({"kind": _("Choose before or after rectification.")})

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,6 +23,7 @@ from audits.models import Inspection
 from org import selectors as org_selectors
 from org.forms import parse_id
 from org.once import once_per_token
+from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 
 from . import exports, forms, lifecycle, selectors, services
@@ -533,42 +534,36 @@ def create_from_inspection(request, pk: int):
 # ---------------------------------------------------------------- scoped downloads (never a public media URL)
 
 
-def _file_response(file_field, *, download_name=None, attachment=False):
-    if not file_field:
-        raise Http404
-    try:
-        handle = file_field.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=attachment,
-                        filename=download_name or file_field.name.rsplit("/", 1)[-1])
-
-
 @login_required
 def notice_file(request, pk: int, which: str = "document"):
     notice = org_selectors.get_for_user_or_404(Notice.objects.all(), request.user, unit_field="site__unit", pk=pk)
     if which == "signed":
-        return _file_response(notice.signed_scan)
-    return _file_response(notice.file, download_name=f"{notice.number}.pdf")
+        return file_response(notice.signed_scan, download_name=f"{notice.number}-signed")
+    return file_response(notice.file, download_name=notice.number)
 
 
 @login_required
 def report_file(request, pk: int):
-    report = org_selectors.get_for_user_or_404(AuthorityReport.objects.all(), request.user,
+    report = org_selectors.get_for_user_or_404(AuthorityReport.objects.select_related("hazard"), request.user,
                                                unit_field="hazard__unit", pk=pk)
-    return _file_response(report.document)
+    return file_response(report.document, download_name=f"{report.hazard.number}-report-{report.pk}")
 
 
 @login_required
 def photo_file(request, pk: int, size: str = "full"):
-    photo = org_selectors.get_for_user_or_404(HazardPhoto.objects.all(), request.user, unit_field="hazard__unit",
-                                              pk=pk)
-    return _file_response(photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image)
+    photo = org_selectors.get_for_user_or_404(HazardPhoto.objects.select_related("hazard"), request.user,
+                                              unit_field="hazard__unit", pk=pk)
+    return _photo_response(photo, f"{photo.hazard.number}-photo-{photo.pk}", size)
 
 
 @login_required
 def reply_photo_file(request, pk: int, size: str = "full"):
-    photo = org_selectors.get_for_user_or_404(ReplyPhoto.objects.all(), request.user,
+    photo = org_selectors.get_for_user_or_404(ReplyPhoto.objects.select_related("reply__hazard"), request.user,
                                               unit_field="reply__hazard__unit", pk=pk)
-    return _file_response(photo.thumbnail if size == "thumb" and photo.thumbnail else photo.image)
+    return _photo_response(photo, f"{photo.reply.hazard.number}-reply-photo-{photo.pk}", size)
 
+
+def _photo_response(photo, name: str, size: str):
+    if size == "thumb" and photo.thumbnail:
+        return file_response(photo.thumbnail, download_name=f"{name}-thumb")
+    return file_response(photo.image, download_name=name)

@@ -1,4 +1,5 @@
 import datetime
+import re
 import threading
 from decimal import Decimal
 
@@ -302,7 +303,9 @@ def test_photo_add_validates_image(inspection, inspector_a):
     result = inspection.results.select_related("item").first()
     photo = services.photo_add(inspection=inspection, result=result, by=inspector_a,
                                image=SimpleUploadedFile("p.png", _png(), content_type="image/png"))
-    assert photo.image.name.endswith(".png") and inspection.number in photo.image.name
+    # Stored under a generated name with the detected type, with a thumbnail; the client's name is gone.
+    assert re.fullmatch(r"inspections/\d{4}/\d{2}/[0-9a-f]{32}\.png", photo.image.name)
+    assert photo.thumbnail.name.endswith(".jpg") and "p.png" not in photo.image.name
     with pytest.raises(ValidationError, match="not a readable image"):
         services.photo_add(inspection=inspection, result=result, by=inspector_a,
                            image=SimpleUploadedFile("p.jpg", b"not an image at all", content_type="image/jpeg"))
@@ -310,9 +313,11 @@ def test_photo_add_validates_image(inspection, inspector_a):
 
 
 def test_photo_size_limit(inspection, inspector_a, monkeypatch):
-    from org import images
+    import dataclasses
 
-    monkeypatch.setattr(images, "MAX_PHOTO_BYTES", 50)
+    from org import uploads
+
+    monkeypatch.setattr("audits.services.PHOTO", dataclasses.replace(uploads.PHOTO, max_bytes=50))
     result = inspection.results.select_related("item").first()
     with pytest.raises(ValidationError, match="at most 0 MB"):
         services.photo_add(inspection=inspection, result=result, by=inspector_a,

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 
 from audits import services
 from audits.models import Inspection, InspectionResult
+from org.uploads import PHOTO
 from tests.factories import SiteFactory
 from tests.helpers import assert_looks_missing
 
@@ -120,7 +121,7 @@ def test_record_page_shows_section_rows_and_camera_input(client_a, inspection):
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count('class="card result-row') == 5  # the leaves of section 1
-    assert 'capture="environment"' in body and 'accept="image/*"' in body
+    assert 'capture="environment"' in body and f'accept="{PHOTO.accept_attr}"' in body
     assert 'id="running-totals"' in body and 'id="section-nav"' in body
 
 
@@ -202,7 +203,8 @@ def test_photo_upload_and_serving(client_a, inspection):
     bad = io.BytesIO(b"GIF89a broken")
     bad.name = "x.jpg"
     response = client_a.post(url, {"image": bad}, HTTP_HX_REQUEST="true")
-    assert "not a readable image" in response.content.decode()
+    refusal = "x.jpg: GIF files are not accepted here; upload a JPEG, PNG, WebP or HEIC photo."
+    assert refusal in response.content.decode()
     assert result.photos.count() == 1
 
 

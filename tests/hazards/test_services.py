@@ -26,6 +26,7 @@ from hazards.models import (
 )
 from org.models import NumberCounter
 from scoring.models import Standard, StandardItem
+from tests import samples
 from tests.factories import SiteFactory
 
 from .factories import image_upload, make_hazard, perform, register, today
@@ -217,7 +218,7 @@ def test_notify_with_the_real_pdf(site_a, inspector_a, category, monkeypatch):
 
 def test_acknowledge_records_the_party_and_the_signed_scan(site_a, inspector_a, category):
     hazard = make_hazard(S.NOTIFIED, site=site_a, by=inspector_a, category=category)
-    scan = SimpleUploadedFile("scan.pdf", b"%PDF signed", content_type="application/pdf")
+    scan = SimpleUploadedFile("scan.pdf", samples.pdf(), content_type="application/pdf")
     hazard = services.hazard_acknowledge(hazard=hazard, acknowledged_by_name="王建国", by=inspector_a, signed_scan=scan)
     notice = hazard.notices.get()
     assert hazard.status == S.RECTIFYING and notice.acknowledged_by_name == "王建国" and notice.acknowledged_at
@@ -304,7 +305,7 @@ def test_supervision_notice_for_an_overdue_hazard(site_a, manager_a, category):
 
 def test_report_to_authority(site_a, manager_a, category):
     hazard = make_hazard(S.RECTIFYING, site=site_a, by=manager_a, category=category)
-    doc = SimpleUploadedFile("report.pdf", b"%PDF report")
+    doc = SimpleUploadedFile("report.pdf", samples.pdf())
     report = services.hazard_report(hazard=hazard, addressee="市能源局", report_date=today(), by=manager_a,
                                     document=doc, comment="拒不整改，危及电网安全")
     assert report.document.name.endswith(".pdf")
@@ -413,10 +414,11 @@ def test_photo_is_stored_with_a_thumbnail(site_a, inspector_a, category):
 
 
 @pytest.mark.parametrize("upload,message", [
-    (SimpleUploadedFile("evil.jpg", b"<?php echo 1; ?>" * 10), "not a readable image"),
+    (SimpleUploadedFile("evil.jpg", b"<?php echo 1; ?>" * 10), "evil.jpg is not a file of an accepted type"),
     (SimpleUploadedFile("big.jpg", b"\xff" * (10 * 1024 * 1024 + 1)), "at most 10 MB"),
     ("huge", "at most 40 megapixels"),
-    (SimpleUploadedFile("doc.pdf", b"%PDF-1.4 not a photo"), "not a readable image"),
+    (SimpleUploadedFile("doc.pdf", b"%PDF-1.4 not a photo"), "doc.pdf: PDF files are not accepted here"),
+    (SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0 not a photo"), "photo.jpg is incomplete"),
 ])
 def test_photo_validation(upload, message, site_a, inspector_a, category):
     if upload == "huge":

@@ -27,6 +27,7 @@ from hazards.models import (
 )
 from hazards.views import CHANGED_MEANWHILE
 from org.models import Role
+from org.uploads import PHOTO
 from scoring.models import Standard, StandardItem
 from tests.factories import SiteFactory
 from tests.helpers import assert_looks_missing
@@ -328,7 +329,8 @@ def test_notice_document_is_served_through_the_scoped_view(mgr_client, site_a, m
 
 def test_register_form_for_a_tablet_camera(mgr_client, site_a):
     body = mgr_client.get(reverse("hazards:hazard_create"), {"site": site_a.pk}).content.decode()
-    assert 'accept="image/*"' in body and 'capture="environment"' in body and "multiple" in body
+    # The picker offers exactly the types the check accepts (org.uploads.PHOTO), from the camera.
+    assert f'accept="{PHOTO.accept_attr}"' in body and 'capture="environment"' in body and "multiple" in body
     assert site_a.contact_email in body  # prefilled from the site's contact
     assert 'id="major-fields"' in body
 
