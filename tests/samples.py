@@ -61,10 +61,18 @@ def pdf(pages: int = 1, extra=None) -> bytes:
     return out.getvalue()
 
 
-def pdf_with_javascript() -> bytes:
+def pdf_with_javascript(obfuscated=False) -> bytes:
+    """A PDF that runs a script when opened; `obfuscated` spells the names with #xx escapes."""
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
     def add_script(writer):
-        writer.add_js("app.alert('x');")
-    return pdf(extra=add_script)
+        writer.root_object[NameObject("/OpenAction")] = DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")})
+    data = pdf(extra=add_script)
+    if obfuscated:
+        data = data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 ")
+        assert b"/JavaScript" not in data
+    return data
 
 
 def pdf_with_attachment() -> bytes:
@@ -129,16 +137,24 @@ def upload(name: str, data: bytes, content_type: str = "application/octet-stream
 
 
 # The matrix: each hostile or odd input, and what must happen to it in a photo field and in a
-# document field: "refused" (with a message naming the file), or the type it is stored as.
+# document field: stored as the type with this extension (".png"), or refused with a message
+# that names the file and says what is wrong (a fragment of it).
 MATRIX = {
-    "png named .html": (lambda: upload("x.html", png(), "text/html"), "png", "png"),
-    "svg": (lambda: upload("x.svg", svg(), "image/svg+xml"), "refused", "refused"),
-    "html": (lambda: upload("x.html", html(), "text/html"), "refused", "refused"),
-    "pdf": (lambda: upload("x.pdf", pdf(), "application/pdf"), "refused", "pdf"),
-    "truncated jpeg": (lambda: upload("cut.jpg", truncated_jpeg(), "image/jpeg"), "refused", "refused"),
-    "gif/js polyglot": (lambda: upload("x.gif", gif_js_polyglot(), "image/gif"), "refused", "refused"),
-    "pdf/html polyglot": (lambda: upload("x.pdf", pdf_html_polyglot(), "application/pdf"), "refused", "refused"),
-    "jpeg/html polyglot": (lambda: upload("x.html", jpeg_html_polyglot(), "text/html"), "jpg", "jpg"),
-    "empty": (lambda: upload("empty.jpg", b"", "image/jpeg"), "refused", "refused"),
-    "bomb": (lambda: upload("bomb.png", png_bomb(), "image/png"), "refused", "refused"),
+    "png named .html": (lambda: upload("x.html", png(), "text/html"), ".png", ".png"),
+    "svg": (lambda: upload("x.svg", svg(), "image/svg+xml"), "x.svg: SVG files are not accepted here",
+            "x.svg: SVG files are not accepted here"),
+    "html": (lambda: upload("x.html", html(), "text/html"), "x.html: HTML files are not accepted here",
+             "x.html: HTML files are not accepted here"),
+    "pdf": (lambda: upload("x.pdf", pdf(), "application/pdf"), "x.pdf: PDF files are not accepted here", ".pdf"),
+    "truncated jpeg": (lambda: upload("cut.jpg", truncated_jpeg(), "image/jpeg"), "cut.jpg is incomplete",
+                       "cut.jpg is incomplete"),
+    "gif/js polyglot": (lambda: upload("x.gif", gif_js_polyglot(), "image/gif"),
+                        "x.gif: GIF files are not accepted here", "x.gif: GIF files are not accepted here"),
+    "pdf/html polyglot": (lambda: upload("x.pdf", pdf_html_polyglot(), "application/pdf"),
+                          "x.pdf: PDF files are not accepted here", "x.pdf has other data after the end of the PDF"),
+    "jpeg/html polyglot": (lambda: upload("x.html", jpeg_html_polyglot(), "text/html"), ".jpg", ".jpg"),
+    "heic": (lambda: upload("IMG_0001.HEIC", heic(), "image/heic"), ".jpg", "IMG_0001.HEIC: HEIC files are not"),
+    "empty": (lambda: upload("empty.jpg", b"", "image/jpeg"), "empty.jpg is empty.", "empty.jpg is empty."),
+    "bomb": (lambda: upload("bomb.png", png_bomb(), "image/png"), "bomb.png has 10000.0 megapixels; at most 40",
+             "bomb.png has 10000.0 megapixels; at most 40"),
 }
