@@ -179,8 +179,8 @@ def check_upload(upload, accept: Accept) -> CheckedFile:
     ValidationError naming the file and what is wrong with it."""
     if isinstance(upload, CheckedFile):
         if upload.file_type not in accept.types:
-            raise ValidationError(_("%(name)s: %(hint)s.") % {"name": upload.display_name, "hint": accept.hint},
-                                  code="upload_type")
+            raise ValidationError(_("%(name)s is not a file of an accepted type; %(hint)s.")
+                                  % {"name": upload.display_name, "hint": accept.hint}, code="upload_type")
         return upload
     from . import images, pdfs
 
