@@ -169,6 +169,7 @@ def test_each_message_lists_exactly_the_accepted_types(accept, language):
         hint = str(accept.hint)
     named = {label for label in KNOWN_LABELS if label in hint}
     assert named == set(accept.labels)
+    assert ("请上传" in hint) == (language == "zh-hans")
     mimes = {part for part in accept.accept_attr.split(",") if "/" in part}
     assert mimes == {m for t in accept.types for m in t.accept if "/" in m}
     assert "image/gif" not in accept.accept_attr and "image/*" not in accept.accept_attr

@@ -306,7 +306,7 @@ def test_photo_add_validates_image(inspection, inspector_a):
     # Stored under a generated name with the detected type, with a thumbnail; the client's name is gone.
     assert re.fullmatch(r"inspections/\d{4}/\d{2}/[0-9a-f]{32}\.png", photo.image.name)
     assert photo.thumbnail.name.endswith(".jpg") and "p.png" not in photo.image.name
-    with pytest.raises(ValidationError, match="not a readable image"):
+    with pytest.raises(ValidationError, match="p.jpg is not a file of an accepted type"):
         services.photo_add(inspection=inspection, result=result, by=inspector_a,
                            image=SimpleUploadedFile("p.jpg", b"not an image at all", content_type="image/jpeg"))
     assert ResultPhoto.objects.count() == 1
