@@ -292,3 +292,14 @@ def test_pages_and_admin_link_files_only_through_scoped_views(client, admin_clie
         assert f'"/{settings.MEDIA_URL}' not in body and "/media/" not in body, name
         for url in expected[name]:
             assert f'href="{url}"' in body or f'src="{url}"' in body, (name, url)
+
+
+def test_a_hostile_file_name_is_shown_as_text(client, ctx):
+    """The refusal names the file; a name made of markup stays text (the stored name never has it)."""
+    client.force_login(ctx["user"])
+    url, data, field, _ = _register(ctx)
+    name = '"><img src=x onerror=alert(1)>.svg'
+    response = client.post(url, {**data, field: [samples.upload(name, samples.svg())]})
+    body = response.content.decode()
+    assert html.escape(name) + ": SVG files are not accepted here" in body
+    assert "<img src=x" not in body and not Hazard.objects.exists()
