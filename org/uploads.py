@@ -177,14 +177,16 @@ HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"
 def check_upload(upload, accept: Accept) -> CheckedFile:
     """Check an upload against what the field accepts; return what to store, or raise a
     ValidationError naming the file and what is wrong with it."""
-    if isinstance(upload, CheckedFile):
-        if upload.file_type not in accept.types:
-            raise ValidationError(_("%(name)s is not a file of an accepted type; %(hint)s.")
-                                  % {"name": upload.display_name, "hint": accept.hint}, code="upload_type")
-        return upload
     from . import images, pdfs
 
-    name = display_name(getattr(upload, "name", ""))
+    if isinstance(upload, CheckedFile):
+        # Checked already (by the form): as good here if of a type accepted here, with the
+        # thumbnail a photo needs; otherwise its bytes are checked again for this field.
+        if upload.file_type in accept.types and (accept is not PHOTO or upload.thumbnail is not None):
+            return upload
+        name = upload.display_name
+    else:
+        name = display_name(getattr(upload, "name", ""))
     data = read_upload(upload, accept, name)
     kind = sniff(data)
     by_key = {t.key: t for t in accept.types}

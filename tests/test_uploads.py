@@ -352,3 +352,14 @@ def test_exif_orientations_give_upright_thumbnails(orientation, fmt):
     top_left, top_right = ORIENTATIONS[orientation]
     assert_close(colour_at(thumb, *CORNERS[top_left]), RED, tolerance=40)
     assert_close(colour_at(thumb, *CORNERS[top_right]), GREEN, tolerance=40)
+
+
+def test_a_file_checked_for_one_field_is_checked_again_for_another():
+    scan = check_upload(upload("scan.jpg", samples.jpeg()), DOCUMENT)
+    assert scan.thumbnail is None
+    photo = check_upload(scan, PHOTO)  # a photo needs its thumbnail
+    assert photo.thumbnail and photo.name.endswith(".jpg") and photo.display_name == "scan.jpg"
+    assert check_upload(photo, PHOTO) is photo
+    pdf = check_upload(upload("r.pdf", samples.pdf()), DOCUMENT)
+    with pytest.raises(ValidationError, match="r.pdf: PDF files are not accepted here"):
+        check_upload(pdf, PHOTO)
