@@ -200,6 +200,16 @@ def _too_many_pixels(name, pixels, size=None):
                            % {"name": name, "mp": pixels / 1e6, "max": limit}, code="photo_too_many_pixels")
 
 
+def _is_incomplete(file_type: FileType, data: bytes) -> bool:
+    try:
+        STRUCTURE[file_type.key](data)
+    except Incomplete:
+        return True
+    except Exception:  # noqa: BLE001 - malformed otherwise: not "incomplete"
+        return False
+    return False
+
+
 def check_image(data: bytes, file_type: FileType, *, name: str, accept: Accept, thumbnail: bool) -> CheckedFile:
     """Check an image whose magic bytes said `file_type`: pixel limit (from the header, before any
     decoding), complete structure, a full decode. Returns what to store: the bytes as uploaded,
@@ -212,14 +222,8 @@ def check_image(data: bytes, file_type: FileType, *, name: str, accept: Accept, 
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise _too_many_pixels(name, int(found.group(1)) if found else MAX_PHOTO_PIXELS + 1) from None
-    except Exception:  # noqa: BLE001 - any failure to read the header is "not readable"
-        try:
-            STRUCTURE[file_type.key](data)
-        except Incomplete:
-            raise _incomplete(name) from None
-        except Exception:  # noqa: BLE001
-            pass
-        raise _not_readable(name, accept) from None
+    except Exception:  # noqa: BLE001 - any failure to read the header: cut off, or not readable
+        raise (_incomplete(name) if _is_incomplete(file_type, data) else _not_readable(name, accept)) from None
     with img:
         width, height = img.size
         if width * height > MAX_PHOTO_PIXELS:
@@ -298,16 +302,17 @@ def _to_eight_bits(img):
 
 def _to_srgb(img):
     """RGB in sRGB: a CMYK or wide-gamut photo converted with its own ICC profile when it has one."""
+    plain = img if img.mode in ("RGB", "L") else img.convert("RGB")
     icc = img.info.get("icc_profile")
-    if icc and img.mode in ("RGB", "CMYK"):
-        try:
-            from PIL import ImageCms
+    if not icc or img.mode not in ("RGB", "CMYK"):
+        return plain
+    try:
+        from PIL import ImageCms
 
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(img, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except Exception:  # noqa: BLE001 - a broken profile: convert without it
-            pass
-    return img if img.mode in ("RGB", "L") else img.convert("RGB")
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.profileToProfile(img, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except Exception:  # noqa: BLE001 - a broken profile: the colours as converted without it
+        return plain
 
 
 def make_thumbnail_bytes(img) -> bytes:
