@@ -206,6 +206,12 @@ LOGGING = {
                 "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
+# Documents (PDF): every render runs in a child process within these limits (org.pdfsandbox).
+PDF_RENDER_SECONDS = env.int("PDF_RENDER_SECONDS", default=60)
+PDF_RENDER_MEMORY_MB = env.int("PDF_RENDER_MEMORY_MB", default=1024)
+PDF_MAX_MB = env.int("PDF_MAX_MB", default=50)
+PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
+
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
 HOME_PANELS = ["hazards.selectors.home_panel", "audits.selectors.home_panel"]
 
