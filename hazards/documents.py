@@ -21,8 +21,12 @@ class DocumentAlreadyStored(Exception):
     """An issued document is stored once; re-storing would silently change what was sent."""
 
 
-def notice_context(notice: Notice) -> dict:
-    hazards = list(notice.hazards.select_related("site", "category").order_by("number"))
+def notice_context(notice: Notice, hazards=None) -> dict:
+    """`hazards`: the notice's hazards when it is not saved yet (it is rendered before it is
+    stored, see hazards.services._issue); otherwise read from the notice."""
+    if hazards is None:
+        hazards = notice.hazards.select_related("site", "category")
+    hazards = sorted(hazards, key=lambda hazard: hazard.number)
     issued_at = notice.issued_at or timezone.now()
     cites = notice.cites
     return {
@@ -37,10 +41,10 @@ def notice_context(notice: Notice) -> dict:
     }
 
 
-def render_notice_pdf(notice: Notice) -> bytes:
-    """The notice as PDF bytes in the notice's language (hazard or supervision notice by kind).
-    The notice must be saved and its hazards attached."""
-    return render_pdf(TEMPLATES[notice.kind], notice_context(notice), language=notice.language or None)
+def render_notice_pdf(notice: Notice, hazards=None) -> bytes:
+    """The notice as PDF bytes in the notice's language (hazard or supervision notice by kind):
+    of a saved notice with its hazards attached, or of one about to be stored with `hazards`."""
+    return render_pdf(TEMPLATES[notice.kind], notice_context(notice, hazards), language=notice.language or None)
 
 
 def document_filename(notice: Notice) -> str:

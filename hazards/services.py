@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from org.documents import RenderError, render_error_message
 from org.selectors import user_membership
-from org.services import next_number
+from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 
 from . import events
@@ -65,10 +66,15 @@ def hazard_number(year: int) -> str:
     return next_number("hazard", "YH", year, 6)
 
 
+NOTICE_SERIES = {
+    Notice.Kind.HAZARD: ("notice", "GZ", 5),
+    Notice.Kind.SUPERVISION: ("supervision", "DD", 5),
+}
+
+
 def notice_number(kind: str, year: int) -> str:
-    if kind == Notice.Kind.SUPERVISION:
-        return next_number("supervision", "DD", year, 5)
-    return next_number("notice", "GZ", year, 5)
+    key, prefix, width = NOTICE_SERIES[kind]
+    return next_number(key, prefix, year, width)
 
 
 # --- photos ----------------------------------------------------------------------------------
@@ -255,13 +261,43 @@ def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Haz
 
 # --- notices ---------------------------------------------------------------------------------
 
+# Renders of one notice before its issuing gives up because other notices keep taking the number.
+ISSUE_ATTEMPTS = 5
+
+
 def _issue(notice: Notice, hazards: Sequence[Hazard]) -> Notice:
+    """Number, render and store the notice (inside the caller's transaction, which holds the
+    notice's own hazard rows locked).
+
+    Why the notice is rendered here, before its number is taken: the PDF prints the number, and
+    numbers are gap-free per company and year, so taking one locks the series' counter row until
+    the transaction ends. Rendering while holding it made every unit's issuing wait on one unit's
+    render (a 181-page notice held it 25 s; another branch's notice waited 44 s). So the notice is
+    rendered with the number the counter would give next, read without a lock; then the number is
+    taken only if it is still that one, the notice is stored and the transaction ends at once: the
+    counter is held for milliseconds. If another notice took the number during the render, the
+    notice is rendered again with the new next number (nothing was taken or stored). A render holds
+    no lock that another unit needs: only the rows of this notice's own hazards."""
     from .documents import render_notice_pdf, store_document
 
+    key, prefix, width = NOTICE_SERIES[notice.kind]
+    year = local_today().year
+    notice.full_clean(exclude=["number", "file", "sha256"])
+    for _attempt in range(ISSUE_ATTEMPTS):
+        notice.number = number_peek(key, prefix, year, width)
+        try:
+            pdf = render_notice_pdf(notice, hazards)
+        except RenderError as exc:
+            raise ActionRefused(_("The notice could not be issued: %(reason)s") % {
+                "reason": render_error_message(exc)}) from exc
+        if next_number(key, prefix, year, width, expected=notice.number) is not None:
+            break
+    else:
+        raise ActionRefused(_("Many notices are being issued at this moment; please try again."))
     notice.full_clean(exclude=["file", "sha256"])
     notice.save()
     notice.hazards.set(hazards)
-    store_document(notice, render_notice_pdf(notice))
+    store_document(notice, pdf)
     return notice
 
 
@@ -293,7 +329,7 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
     names = list(dict.fromkeys(h.responsible_name.strip() for h in locked))
     email = next((h.responsible_email for h in locked if h.responsible_email), "")
     notice = Notice(
-        kind=Notice.Kind.HAZARD, number=notice_number(Notice.Kind.HAZARD, local_today().year), site=site,
+        kind=Notice.Kind.HAZARD, site=site,
         unit=_issuing_unit(by, site), addressee="、".join(names)[:200], addressee_email=email,
         deadline=min(h.deadline for h in locked), language=language, issued_by=by,
     )
@@ -418,7 +454,7 @@ def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_v
     with translation.override(language):
         escalation = escalation or default_escalation()
     notice = Notice(
-        kind=Notice.Kind.SUPERVISION, number=notice_number(Notice.Kind.SUPERVISION, today.year), site=hazard.site,
+        kind=Notice.Kind.SUPERVISION, site=hazard.site,
         unit=_issuing_unit(by, hazard.site), addressee=hazard.responsible_name[:200],
         addressee_email=hazard.responsible_email, deadline=new_deadline, cites=_latest_hazard_notice(hazard),
         days_overdue=days_overdue, escalation=escalation, language=language, issued_by=by,

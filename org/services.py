@@ -130,13 +130,38 @@ def membership_set_language(*, user, language: str) -> None:
         membership.save(update_fields=["language"])
 
 
-@transaction.atomic
-def next_number(key: str, prefix: str, year: int, width: int) -> str:
+def _format_number(prefix: str, year: int, value: int, width: int) -> str:
+    return f"{prefix}-{year}-{value:0{width}d}"
+
+
+def number_peek(key: str, prefix: str, year: int, width: int) -> str:
+    """The number next_number would give now, read without locking or taking it: for work that
+    must print the number before taking it (hazards.services._issue renders a notice with it)."""
+    last = NumberCounter.objects.filter(key=key, year=year).values_list("last", flat=True).first() or 0
+    return _format_number(prefix, year, last + 1, width)
+
+
+class _NumberMoved(Exception):
+    pass
+
+
+def next_number(key: str, prefix: str, year: int, width: int, *, expected: str | None = None) -> str | None:
     """The next gap-free number of a per-year series, e.g. ("hazard", "YH", 2026, 6) → YH-2026-000001.
     The counter row stays locked until the caller's transaction ends, so a rolled-back creation
-    gives its number back and concurrent callers queue instead of colliding."""
-    NumberCounter.objects.get_or_create(key=key, year=year)  # insert in a savepoint; re-reads on a race
-    counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{year}-{counter.last:0{width}d}"
+    gives its number back and concurrent callers queue instead of colliding.
+
+    With `expected` (a number from number_peek), the number is taken only if it is still the next
+    one; otherwise None, and the counter is neither changed nor left locked (the savepoint that
+    locked it is rolled back, which releases the row lock)."""
+    try:
+        with transaction.atomic():
+            NumberCounter.objects.get_or_create(key=key, year=year)  # insert in a savepoint; re-reads on a race
+            counter = NumberCounter.objects.select_for_update().get(key=key, year=year)
+            number = _format_number(prefix, year, counter.last + 1, width)
+            if expected is not None and number != expected:
+                raise _NumberMoved()
+            counter.last += 1
+            counter.save(update_fields=["last"])
+            return number
+    except _NumberMoved:
+        return None

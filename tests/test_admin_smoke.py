@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(site_a, inspector_a, manager_a, monkeypatch):
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 " + notice.number.encode())
+    monkeypatch.setattr("hazards.documents.render_notice_pdf",
+                        lambda notice, hazards=None: b"%PDF-1.7 " + notice.number.encode())
     standard = make_standard()
     audit_services.inspection_create(standard=standard, kind="periodic", date=datetime.date(2026, 3, 2),
                                      site=site_a, by=inspector_a)

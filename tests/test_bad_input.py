@@ -49,7 +49,7 @@ def test_garbage_action_forms_are_refused_with_a_message(client, manager_a, site
     from hazards.models import Hazard, HazardEvent
     from tests.hazards.factories import RiskCategoryFactory, make_hazard
 
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 x")
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice, hazards=None: b"%PDF-1.7 x")
     hazard = make_hazard(Hazard.Status.RECTIFYING, site=site_a, by=manager_a, category=RiskCategoryFactory())
     client.force_login(manager_a)
     events = HazardEvent.objects.count()
@@ -70,7 +70,7 @@ def test_garbage_ids_and_versions_on_notify_and_register_are_refused(client, man
     from hazards.models import Hazard, HazardEvent, Notice
     from tests.hazards.factories import RiskCategoryFactory, register
 
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 x")
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice, hazards=None: b"%PDF-1.7 x")
     hazard = register(site=site_a, by=manager_a, category=RiskCategoryFactory())
     client.force_login(manager_a)
     events = HazardEvent.objects.count()

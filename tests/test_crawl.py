@@ -152,7 +152,8 @@ def test_no_page_runs_more_queries_as_rows_grow(client, demo_data, monkeypatch):
     from scoring.models import Standard
     from tests.hazards.factories import S, make_hazard
 
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 " + notice.number.encode())
+    monkeypatch.setattr("hazards.documents.render_notice_pdf",
+                        lambda notice, hazards=None: b"%PDF-1.7 " + notice.number.encode())
     manager = get_user_model().objects.get(username="east_manager")
     client.force_login(manager)
     urls = [url for url, kind in crawl(client, "en").items() if kind.startswith("text/html")]

@@ -42,7 +42,8 @@ def _object_patterns():
 @pytest.fixture
 def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
     """One of everything in branch A that a URL can name."""
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: b"%PDF-1.7 " + notice.number.encode())
+    monkeypatch.setattr("hazards.documents.render_notice_pdf",
+                        lambda notice, hazards=None: b"%PDF-1.7 " + notice.number.encode())
     category = RiskCategoryFactory(code="ELEC")
     standard = make_standard()
     inspection = audit_services.inspection_create(standard=standard, kind="periodic", date=datetime.date(2026, 3, 2),

@@ -23,7 +23,7 @@ def fast_pdf(monkeypatch):
     """Replace the PDF rendering (≈0.2 s each) by fixed bytes where the document's content is not
     under test; hazards.documents is tested with real PDFs in the UI engineer's tests."""
     monkeypatch.setattr("hazards.documents.render_notice_pdf",
-                        lambda notice: b"%PDF-1.7 test " + notice.number.encode())
+                        lambda notice, hazards=None: b"%PDF-1.7 test " + notice.number.encode())
 
 
 @pytest.fixture

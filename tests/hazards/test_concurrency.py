@@ -1,6 +1,7 @@
 """Real concurrency on PostgreSQL: threads with their own connections race on the same rows.
 Skipped on SQLite outside CI (tests/hazards/conftest.py); in CI a non-PostgreSQL run fails."""
 
+import hashlib
 import threading
 
 import pytest
@@ -9,7 +10,7 @@ from django.db import connection, connections
 from audits.models import Inspection, InspectionResult
 from hazards import services
 from hazards.lifecycle import ActionRefused, ChangedMeanwhile
-from hazards.models import Acceptance, Hazard, HazardEvent
+from hazards.models import Acceptance, Hazard, HazardEvent, Notice
 from scoring.models import Standard, StandardItem
 
 from .factories import make_hazard, register, today
@@ -111,3 +112,62 @@ def test_create_from_findings_at_once_never_twice(site_a, inspector_a, manager_a
     )
     assert sorted(len(r) for r in results) == [0, 5], results
     assert Hazard.objects.filter(source_result__inspection=inspection).count() == 5
+
+
+def test_a_slow_notice_render_does_not_block_another_units_notice(site_a, site_b, manager_a, manager_b, category,
+                                                                   monkeypatch):
+    """Issue 8, fault 7: a notice's render must not hold the company-wide counter, so a branch's
+    notice is never held up by another branch's slow (huge) notice."""
+    # Given one hazard in each branch, and a renderer that is slow for branch A's notice
+    slow_hazard = register(site=site_a, by=manager_a, category=category)
+    quick_hazard = register(site=site_b, by=manager_b, category=category)
+    slow_started, release_slow = threading.Event(), threading.Event()
+    rendered = []
+
+    def render(notice, hazards=None):
+        rendered.append((notice.site_id, notice.number))
+        if notice.site_id == site_a.pk and not release_slow.is_set():
+            slow_started.set()
+            release_slow.wait(30)  # branch A's render takes "forever"
+        return b"%PDF-1.7 " + notice.number.encode()
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", render)
+    outcome = {}
+
+    def notify(name, hazard, by):
+        try:
+            outcome[name] = services.hazard_notify(hazards=[hazard], by=by)
+        except Exception as exc:  # noqa: BLE001 - the exception is the result under test
+            outcome[name] = exc
+        finally:
+            connections.close_all()
+
+    slow = threading.Thread(target=notify, args=("slow", slow_hazard, manager_a))
+    slow.start()
+    assert slow_started.wait(10), "branch A's render did not start"
+
+    # When branch B issues a notice while branch A's is still rendering
+    quick = threading.Thread(target=notify, args=("quick", quick_hazard, manager_b))
+    quick.start()
+    quick.join(timeout=10)
+    blocked = quick.is_alive()
+    release_slow.set()
+    slow.join(timeout=30)
+    quick.join(timeout=30)
+
+    # Then B's notice was issued during A's render, and A's was issued after it, renumbered
+    assert not blocked, "branch B's notice waited for branch A's render"
+    year = today().year
+    quick_notice, slow_notice = outcome["quick"], outcome["slow"]
+    assert isinstance(quick_notice, Notice) and isinstance(slow_notice, Notice), outcome
+    assert quick_notice.number == f"GZ-{year}-00001"
+    assert slow_notice.number == f"GZ-{year}-00002"  # gap-free: A took the next number, none lost
+    # A was rendered again with the number it was issued under; the stored file is that render
+    assert rendered.count((site_a.pk, f"GZ-{year}-00001")) == 1 and (site_a.pk, slow_notice.number) in rendered
+    for notice in (quick_notice, slow_notice):
+        stored = Notice.objects.get(pk=notice.pk)
+        data = stored.file.open("rb").read()
+        assert data == b"%PDF-1.7 " + notice.number.encode()
+        assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert set(Hazard.objects.filter(pk__in=[slow_hazard.pk, quick_hazard.pk]).values_list("status", flat=True)) == {
+        Hazard.Status.NOTIFIED}

@@ -73,6 +73,53 @@ def test_next_number_series_are_independent(db):
     assert NumberCounter.objects.get(key="notice", year=2026).last == 2
 
 
+def test_a_number_is_taken_only_while_it_is_still_the_next_one(db):
+    from org.services import number_peek
+
+    # Given a peeked number that another notice then takes
+    peeked = number_peek("notice", "GZ", 2026, 5)
+    assert peeked == "GZ-2026-00001"
+    assert services.next_number("notice", "GZ", 2026, 5) == peeked
+    # When the first caller tries to take the number it peeked, it is refused and nothing changes
+    assert services.next_number("notice", "GZ", 2026, 5, expected=peeked) is None
+    assert NumberCounter.objects.get(key="notice", year=2026).last == 1
+    # And the next peek is taken
+    assert services.next_number("notice", "GZ", 2026, 5, expected=number_peek("notice", "GZ", 2026, 5)) == (
+        "GZ-2026-00002")
+
+
+def test_a_notice_whose_number_keeps_being_taken_is_refused_whole(site_a, manager_a, category, monkeypatch):
+    # Given a render during which another notice always takes the number
+    hazard = register(site=site_a, by=manager_a, category=category)
+
+    def render(notice, hazards=None):
+        services.next_number("notice", "GZ", today().year, 5)
+        return b"%PDF-1.7"
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", render)
+    # When the hazard is notified, then issuing gives up with a message and saves nothing
+    with pytest.raises(ActionRefused, match="Many notices"):
+        services.hazard_notify(hazards=[hazard], by=manager_a)
+    assert not Notice.objects.exists()
+    assert Hazard.objects.get(pk=hazard.pk).status == S.REGISTERED
+
+
+def test_a_notice_that_cannot_be_rendered_is_refused_whole(site_a, manager_a, category, monkeypatch):
+    from org.documents import RenderError
+
+    hazard = register(site=site_a, by=manager_a, category=category)
+
+    def render(notice, hazards=None):
+        raise RenderError("timeout")
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", render)
+    with pytest.raises(ActionRefused, match="longer than 60 seconds"):
+        services.hazard_notify(hazards=[hazard], by=manager_a)
+    assert not Notice.objects.exists() and not NumberCounter.objects.filter(key="notice").exclude(last=0).exists()
+    assert Hazard.objects.get(pk=hazard.pk).status == S.REGISTERED
+    assert not HazardEvent.objects.filter(hazard=hazard, action=Action.NOTIFY).exists()
+
+
 # --- editing -----------------------------------------------------------------------------------
 
 def test_update_records_changes_and_refuses_fixed_fields_after_notify(site_a, inspector_a, category):
