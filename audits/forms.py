@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.uploads import PHOTO, UploadField
+from org.validators import LONG_TEXT_MAX, single_line, validate_past_date
 
 from . import selectors
 from .models import Inspection
@@ -33,11 +34,11 @@ class InspectionCreateForm(forms.Form):
                                   help_text=_("For a self-assessment of a unit (when no site is chosen)."))
     standard = forms.ModelChoiceField(label=_("Standard"), queryset=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=Inspection.Kind.choices)
-    date = forms.DateField(label=_("Inspection date"), widget=DateInput)
+    date = forms.DateField(label=_("Inspection date"), widget=DateInput, validators=[validate_past_date])
     group = forms.ModelChoiceField(label=_("Inspection group"), queryset=None, required=False)
     inspectors = InspectorChoiceField(label=_("Inspectors"), queryset=None, required=False,
                                       widget=forms.SelectMultiple(attrs={"size": 6}))
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False, validators=[single_line])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,9 +65,9 @@ class ResultForm(forms.Form):
 
     earned = forms.CharField(required=False)
     not_applicable = forms.BooleanField(required=False)
-    finding = forms.CharField(required=False, max_length=5000)
-    problem = forms.CharField(required=False, max_length=5000)
-    measure = forms.CharField(required=False, max_length=5000)
+    finding = forms.CharField(required=False, max_length=LONG_TEXT_MAX)
+    problem = forms.CharField(required=False, max_length=LONG_TEXT_MAX)
+    measure = forms.CharField(required=False, max_length=LONG_TEXT_MAX)
     serious_problems = forms.IntegerField(required=False, min_value=0, max_value=32767,
                                           error_messages={"invalid": _("Enter a whole number.")})
     quick = forms.ChoiceField(required=False, choices=[("", ""), ("full", "full"), ("zero", "zero"),
@@ -90,7 +91,7 @@ class ImportForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Inspection.Kind.choices,
                              initial=Inspection.Kind.SELF_ASSESSMENT)
-    date = forms.DateField(label=_("Inspection date"), widget=DateInput)
+    date = forms.DateField(label=_("Inspection date"), widget=DateInput, validators=[validate_past_date])
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

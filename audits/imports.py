@@ -58,7 +58,8 @@ COLUMNS = [
     Column("finding", ("检查情况", "finding", "findings")),
 ]
 RESULT_KEYS = ("earned", "not_applicable", "serious_problems", "problem", "measure", "finding")
-TEXT_LIMIT = 5000
+# The model's limit (org.validators.LONG_TEXT_MAX): a longer cell is refused with its row and column.
+TEXT_LIMIT = InspectionResult._meta.get_field("problem").max_length
 
 
 def _blank(value) -> bool:

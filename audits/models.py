@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import StatusEventLabels
 from org.uploads import ScopedFileField
+from org.validators import long_text, single_line, validate_past_date
 
 
 class Inspection(models.Model):
@@ -24,7 +25,7 @@ class Inspection(models.Model):
         LOCKED = "locked", _("Locked")
 
     number = models.CharField(_("number"), max_length=32, unique=True)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True, validators=[single_line])
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERIODIC)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     standard = models.ForeignKey("scoring.Standard", verbose_name=_("standard"), on_delete=models.PROTECT,
@@ -39,8 +40,8 @@ class Inspection(models.Model):
                               on_delete=models.PROTECT, related_name="group_inspections")
     inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), blank=True,
                                         related_name="inspections")
-    date = models.DateField(_("inspection date"))
-    summary = models.TextField(_("summary"), blank=True)
+    date = models.DateField(_("inspection date"), validators=[validate_past_date])
+    summary = models.TextField(_("summary"), blank=True, **long_text())
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -80,9 +81,9 @@ class InspectionResult(models.Model):
     not_applicable = models.BooleanField(_("not applicable"), default=False)
     # Set when a whitelist entry exempted this item at the time the inspection was created.
     exempt = models.BooleanField(_("exempt (whitelisted)"), default=False)
-    finding = models.TextField(_("finding"), blank=True)
-    problem = models.TextField(_("problem"), blank=True)
-    measure = models.TextField(_("rectification measure"), blank=True)
+    finding = models.TextField(_("finding"), blank=True, **long_text())
+    problem = models.TextField(_("problem"), blank=True, **long_text())
+    measure = models.TextField(_("rectification measure"), blank=True, **long_text())
     serious_problems = models.PositiveSmallIntegerField(_("serious problems"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,

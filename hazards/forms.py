@@ -5,9 +5,19 @@ loaded before someone else changed the hazard is refused as "changed meanwhile".
 import datetime
 
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
+from org.validators import (
+    LONG_TEXT_MAX,
+    PERSON_NAME_MAX,
+    single_line,
+    validate_not_before,
+    validate_past_date,
+    validate_plausible_date,
+)
 
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
 
@@ -62,6 +72,29 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
                 self.fields["site"].queryset = sites.order_by("code")
             self.fields["site"].widget.attrs["data-contact-fill"] = "1"
         self.fields["severity"].widget.attrs["data-major-toggle"] = "1"
+        # The model's bounds, checked here too: the form does not run model validation (below).
+        for name, field in self.fields.items():
+            try:
+                model_field = Hazard._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            # The bounds of dates and the one-line rule; lengths are the form field's max_length already.
+            field.validators.extend(v for v in getattr(model_field, "validators", ())
+                                    if not isinstance(v, MaxLengthValidator) and v not in field.validators)
+
+    def clean(self):
+        data = super().clean()
+        discovered = data.get("discovered_on", getattr(self.instance, "discovered_on", None))
+        for name, message in (
+            ("deadline", _("The deadline cannot be before the hazard was discovered (%(date)s).")),
+            ("five_deadline", _("The time limit cannot be before the hazard was discovered (%(date)s).")),
+        ):
+            if name in self.fields and data.get(name) and name not in self.errors:
+                try:
+                    validate_not_before(data[name], discovered, message)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        return data
 
     def _post_clean(self):
         # Model validation happens in the service (full_clean before save); the form checks input only.
@@ -118,52 +151,61 @@ class NotifyForm(BootstrapMixin, forms.Form):
 
 
 class AcknowledgeForm(VersionedForm):
-    acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=100)
+    acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=PERSON_NAME_MAX,
+                                           validators=[single_line])
     signed_scan = UploadField(label=_("Scan of the signed notice"), required=False, accept=DOCUMENT)
 
 
 class ServiceForm(VersionedForm):
-    date = forms.DateField(label=_("Date"), widget=DATE, initial=datetime.date.today)
-    description = forms.CharField(label=_("Service given"), widget=TEXT)
+    date = forms.DateField(label=_("Date"), widget=DATE, initial=datetime.date.today, validators=[validate_past_date])
+    description = forms.CharField(label=_("Service given"), widget=TEXT, max_length=LONG_TEXT_MAX)
 
 
 class ExtensionRequestForm(VersionedForm):
-    requested_deadline = forms.DateField(label=_("Requested deadline"), widget=DATE)
-    reason = forms.CharField(label=_("Reason"), widget=TEXT)
-    requested_by_name = forms.CharField(label=_("Requested by (name)"), max_length=100)
+    requested_deadline = forms.DateField(label=_("Requested deadline"), widget=DATE,
+                                         validators=[validate_plausible_date])
+    reason = forms.CharField(label=_("Reason"), widget=TEXT, max_length=LONG_TEXT_MAX)
+    requested_by_name = forms.CharField(label=_("Requested by (name)"), max_length=PERSON_NAME_MAX,
+                                        validators=[single_line])
 
 
 class ExtensionDecisionForm(VersionedForm):
-    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
 
 
 class SuperviseForm(VersionedForm):
-    new_deadline = forms.DateField(label=_("New deadline"), widget=DATE)
+    new_deadline = forms.DateField(label=_("New deadline"), widget=DATE, validators=[validate_plausible_date])
     language = forms.ChoiceField(label=_("Language of the notice"), choices=LANGUAGES)
 
 
 class ReportForm(VersionedForm):
-    addressee = forms.CharField(label=_("Authority"), max_length=200)
-    report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=datetime.date.today)
+    addressee = forms.CharField(label=_("Authority"), max_length=200, validators=[single_line])
+    report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=datetime.date.today,
+                                  validators=[validate_past_date])
     document = UploadField(label=_("Report document"), required=False, accept=DOCUMENT)
-    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
 
 
 class ReplyForm(VersionedForm):
-    submitted_by_name = forms.CharField(label=_("Submitted by (name)"), max_length=100)
-    cause = forms.CharField(label=_("Cause"), widget=TEXT)
-    handling = forms.CharField(label=_("Handling description"), widget=TEXT,
+    submitted_by_name = forms.CharField(label=_("Submitted by (name)"), max_length=PERSON_NAME_MAX,
+                                        validators=[single_line])
+    cause = forms.CharField(label=_("Cause"), widget=TEXT, max_length=LONG_TEXT_MAX)
+    handling = forms.CharField(label=_("Handling description"), widget=TEXT, max_length=LONG_TEXT_MAX,
                                help_text=_("Investigation, measures taken and any personnel accountability."))
     result = forms.ChoiceField(label=_("Result"), choices=WorkOrderReply.Result.choices, widget=forms.RadioSelect)
-    next_measures = forms.CharField(label=_("Next rectification measures"), widget=TEXT, required=False)
+    next_measures = forms.CharField(label=_("Next rectification measures"), widget=TEXT, required=False,
+                                    max_length=LONG_TEXT_MAX)
     photos = MultiplePhotoField(label=_("Photos after rectification"))
 
 
 class AcceptForm(VersionedForm):
-    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
-    self_evaluation = forms.CharField(label=_("Self-evaluation"), widget=TEXT, required=False)
-    expert_evaluation = forms.CharField(label=_("Expert evaluation"), widget=TEXT, required=False)
-    government_acceptance = forms.CharField(label=_("Government acceptance"), widget=TEXT, required=False)
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
+    self_evaluation = forms.CharField(label=_("Self-evaluation"), widget=TEXT, required=False,
+                                      max_length=LONG_TEXT_MAX)
+    expert_evaluation = forms.CharField(label=_("Expert evaluation"), widget=TEXT, required=False,
+                                        max_length=LONG_TEXT_MAX)
+    government_acceptance = forms.CharField(label=_("Government acceptance"), widget=TEXT, required=False,
+                                            max_length=LONG_TEXT_MAX)
     whitelist_months = forms.IntegerField(
         label=_("Whitelist freeze period (months)"), required=False, min_value=1, max_value=36,
         help_text=_("The reply said no action is needed: exempt this check at this site for this many months."),
@@ -185,11 +227,11 @@ class AcceptForm(VersionedForm):
 
 
 class ReasonForm(VersionedForm):
-    reason = forms.CharField(label=_("Reason"), widget=TEXT)
+    reason = forms.CharField(label=_("Reason"), widget=TEXT, max_length=LONG_TEXT_MAX)
 
 
 class CommentForm(VersionedForm):
-    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False)
+    comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
 
 
 class PhotoForm(VersionedForm):

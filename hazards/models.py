@@ -10,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import StatusEventLabels
 from org.uploads import ScopedFileField
+from org.validators import (
+    PERSON_NAME_MAX,
+    long_text,
+    single_line,
+    validate_past_date,
+    validate_plausible_date,
+)
 
 
 class RiskCategory(models.Model):
@@ -17,7 +24,7 @@ class RiskCategory(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, **long_text())
     score = models.PositiveSmallIntegerField(_("risk score"), default=1)
     active = models.BooleanField(_("active"), default=True)
 
@@ -52,8 +59,8 @@ class Hazard(models.Model):
     site = models.ForeignKey("org.Site", verbose_name=_("site"), on_delete=models.PROTECT, related_name="hazards")
     # Copied from the site at registration, for unit scoping and per-unit statistics.
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="hazards")
-    location = models.CharField(_("location"), max_length=200, blank=True)
-    description = models.TextField(_("description"))
+    location = models.CharField(_("location"), max_length=200, blank=True, validators=[single_line])
+    description = models.TextField(_("description"), **long_text())
     category = models.ForeignKey(RiskCategory, verbose_name=_("category"), on_delete=models.PROTECT,
                                  related_name="hazards")
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices, default=Severity.GENERAL)
@@ -63,35 +70,40 @@ class Hazard(models.Model):
         "audits.InspectionResult", verbose_name=_("source finding"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="hazard",
     )
-    basis = models.TextField(_("basis"), blank=True, help_text=_("Regulation or standard clause the hazard breaches."))
+    basis = models.TextField(_("basis"), blank=True, **long_text(),
+                             help_text=_("Regulation or standard clause the hazard breaches."))
     discovered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("discovered by"),
                                       on_delete=models.PROTECT, related_name="+")
-    discovered_on = models.DateField(_("discovered on"))
-    responsible_name = models.CharField(_("responsible party"), max_length=64, blank=True)
+    discovered_on = models.DateField(_("discovered on"), validators=[validate_past_date])
+    responsible_name = models.CharField(_("responsible party"), max_length=64, blank=True, validators=[single_line])
     responsible_email = models.EmailField(_("responsible party email"), blank=True)
-    responsible_phone = models.CharField(_("responsible party phone"), max_length=32, blank=True)
-    required_measures = models.TextField(_("required measures"), blank=True)
-    deadline = models.DateField(_("rectification deadline"), null=True, blank=True)
+    responsible_phone = models.CharField(_("responsible party phone"), max_length=32, blank=True,
+                                         validators=[single_line])
+    required_measures = models.TextField(_("required measures"), blank=True, **long_text())
+    deadline = models.DateField(_("rectification deadline"), null=True, blank=True,
+                                validators=[validate_plausible_date])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED,
                               editable=False)
 
     # Five in place (五落实), required for major hazards before notification.
-    five_responsible_person = models.CharField(_("responsible person (five in place)"), max_length=64, blank=True)
-    five_measures = models.TextField(_("measures (five in place)"), blank=True)
+    five_responsible_person = models.CharField(_("responsible person (five in place)"), max_length=64, blank=True,
+                                               validators=[single_line])
+    five_measures = models.TextField(_("measures (five in place)"), blank=True, **long_text())
     five_funds = models.DecimalField(_("funds (five in place)"), max_digits=12, decimal_places=2, null=True,
                                      blank=True, validators=[MinValueValidator(Decimal("0"))])
-    five_deadline = models.DateField(_("time limit (five in place)"), null=True, blank=True)
-    five_contingency_plan = models.TextField(_("contingency plan (five in place)"), blank=True)
+    five_deadline = models.DateField(_("time limit (five in place)"), null=True, blank=True,
+                                     validators=[validate_plausible_date])
+    five_contingency_plan = models.TextField(_("contingency plan (five in place)"), blank=True, **long_text())
     # Governance plan (治理方案) of a major hazard.
-    plan_goal = models.TextField(_("goal and tasks"), blank=True)
-    plan_methods = models.TextField(_("methods and measures"), blank=True)
-    plan_funds_materials = models.TextField(_("funds and materials"), blank=True)
-    plan_organisation = models.TextField(_("organisation and people"), blank=True)
-    plan_time_limit = models.TextField(_("time limit and schedule"), blank=True)
-    plan_safety_measures = models.TextField(_("safety measures and contingency plan"), blank=True)
+    plan_goal = models.TextField(_("goal and tasks"), blank=True, **long_text())
+    plan_methods = models.TextField(_("methods and measures"), blank=True, **long_text())
+    plan_funds_materials = models.TextField(_("funds and materials"), blank=True, **long_text())
+    plan_organisation = models.TextField(_("organisation and people"), blank=True, **long_text())
+    plan_time_limit = models.TextField(_("time limit and schedule"), blank=True, **long_text())
+    plan_safety_measures = models.TextField(_("safety measures and contingency plan"), blank=True, **long_text())
 
     supervision_count = models.PositiveSmallIntegerField(_("supervisions"), default=0, editable=False)
-    void_reason = models.TextField(_("void reason"), blank=True, editable=False)
+    void_reason = models.TextField(_("void reason"), blank=True, editable=False, **long_text())
     # Bumped by every service write; forms carry it so a stale form gets "changed meanwhile".
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
@@ -138,7 +150,7 @@ class HazardPhoto(models.Model):
     image = ScopedFileField(_("photo"), upload_to="hazards/%Y/%m/", accept="photo", url_name="hazards:photo_file")
     thumbnail = ScopedFileField(_("thumbnail"), upload_to="hazards/thumbs/%Y/%m/", blank=True,
                                 url_name="hazards:photo_thumb")
-    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    caption = models.CharField(_("caption"), max_length=200, blank=True, validators=[single_line])
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
@@ -200,14 +212,14 @@ class Notice(models.Model):
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("issuing unit"), on_delete=models.PROTECT,
                              related_name="notices")
     hazards = models.ManyToManyField(Hazard, verbose_name=_("hazards"), related_name="notices")
-    addressee = models.CharField(_("addressee"), max_length=200)
+    addressee = models.CharField(_("addressee"), max_length=1000, validators=[single_line])
     addressee_email = models.EmailField(_("addressee email"), blank=True)
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True, validators=[validate_plausible_date])
     # Supervision notices cite the original hazard notice and how late the rectification is.
     cites = models.ForeignKey("self", verbose_name=_("cites notice"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="citing_notices")
     days_overdue = models.PositiveIntegerField(_("days overdue"), null=True, blank=True)
-    escalation = models.TextField(_("escalation if ignored"), blank=True)
+    escalation = models.TextField(_("escalation if ignored"), blank=True, **long_text())
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT,
                                   related_name="+")
@@ -215,7 +227,8 @@ class Notice(models.Model):
     file = ScopedFileField(_("document"), upload_to="notices/%Y/%m/", url_name="hazards:notice_file")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    acknowledged_by_name = models.CharField(_("acknowledged by"), max_length=100, blank=True)
+    acknowledged_by_name = models.CharField(_("acknowledged by"), max_length=PERSON_NAME_MAX, blank=True,
+                                            validators=[single_line])
     signed_scan = ScopedFileField(_("signed scan"), upload_to="notices/signed/%Y/%m/", blank=True, accept="document",
                                   url_name="hazards:notice_signed_scan")
 
@@ -237,12 +250,12 @@ class WorkOrderReply(models.Model):
         NO_ACTION = "no_action", _("No action needed")
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="replies")
-    cause = models.TextField(_("cause"))
-    handling = models.TextField(_("handling description"),
+    cause = models.TextField(_("cause"), **long_text())
+    handling = models.TextField(_("handling description"), **long_text(),
                                 help_text=_("Investigation, measures taken and any personnel accountability."))
     result = models.CharField(_("result"), max_length=16, choices=Result.choices)
-    next_measures = models.TextField(_("next rectification measures"), blank=True)
-    submitted_by_name = models.CharField(_("submitted by"), max_length=100)
+    next_measures = models.TextField(_("next rectification measures"), blank=True, **long_text())
+    submitted_by_name = models.CharField(_("submitted by"), max_length=PERSON_NAME_MAX, validators=[single_line])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
@@ -278,15 +291,15 @@ class ExtensionRequest(models.Model):
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="extensions")
     old_deadline = models.DateField(_("deadline before"))
-    requested_deadline = models.DateField(_("requested deadline"))
-    reason = models.TextField(_("reason"))
-    requested_by_name = models.CharField(_("requested by"), max_length=100)
+    requested_deadline = models.DateField(_("requested deadline"), validators=[validate_plausible_date])
+    reason = models.TextField(_("reason"), **long_text())
+    requested_by_name = models.CharField(_("requested by"), max_length=PERSON_NAME_MAX, validators=[single_line])
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_comment = models.TextField(_("decision comment"), blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True, **long_text())
 
     class Meta:
         verbose_name = _("extension request")
@@ -306,8 +319,8 @@ class ServiceRecord(models.Model):
     """Rectification service (整改服务) given by the inspectors to the responsible party."""
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="services")
-    date = models.DateField(_("date"))
-    description = models.TextField(_("service given"))
+    date = models.DateField(_("date"), validators=[validate_past_date])
+    description = models.TextField(_("service given"), **long_text())
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -324,11 +337,11 @@ class AuthorityReport(models.Model):
     """Report to the authority (报告) of a major or refused hazard that endangers the grid or public."""
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="reports")
-    addressee = models.CharField(_("authority"), max_length=200)
-    report_date = models.DateField(_("report date"))
+    addressee = models.CharField(_("authority"), max_length=200, validators=[single_line])
+    report_date = models.DateField(_("report date"), validators=[validate_past_date])
     document = ScopedFileField(_("document"), upload_to="reports/%Y/%m/", blank=True, accept="document",
                                url_name="hazards:report_file")
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, **long_text())
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -350,11 +363,11 @@ class Acceptance(models.Model):
 
     hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="acceptances")
     result = models.CharField(_("result"), max_length=16, choices=Result.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, **long_text())
     # Major hazards: the three-step acceptance.
-    self_evaluation = models.TextField(_("self-evaluation"), blank=True)
-    expert_evaluation = models.TextField(_("expert evaluation"), blank=True)
-    government_acceptance = models.TextField(_("government acceptance"), blank=True)
+    self_evaluation = models.TextField(_("self-evaluation"), blank=True, **long_text())
+    expert_evaluation = models.TextField(_("expert evaluation"), blank=True, **long_text())
+    government_acceptance = models.TextField(_("government acceptance"), blank=True, **long_text())
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -374,8 +387,8 @@ class WhitelistEntry(models.Model):
     site = models.ForeignKey("org.Site", verbose_name=_("site"), on_delete=models.PROTECT, related_name="whitelist")
     item = models.ForeignKey("scoring.StandardItem", verbose_name=_("item"), on_delete=models.PROTECT,
                              related_name="whitelist")
-    frozen_until = models.DateField(_("frozen until"))
-    reason = models.TextField(_("reason"), blank=True)
+    frozen_until = models.DateField(_("frozen until"), validators=[validate_plausible_date])
+    reason = models.TextField(_("reason"), blank=True, **long_text())
     hazard = models.ForeignKey(Hazard, verbose_name=_("from hazard"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="whitelist_entries")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,

@@ -17,11 +17,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from org.documents import RenderError, render_error_message
 from org.selectors import user_membership
 from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
+from org.validators import validate_not_before
 
 from . import events
 from .lifecycle import (
@@ -133,6 +135,33 @@ def _required(**values) -> None:
         raise ValidationError(errors)
 
 
+BEFORE_DISCOVERY = {
+    "deadline": _lazy("The deadline cannot be before the hazard was discovered (%(date)s)."),
+    "five_deadline": _lazy("The time limit cannot be before the hazard was discovered (%(date)s)."),
+}
+
+
+def _check_dates(hazard: Hazard) -> None:
+    """Dates of a hazard file in order: deadlines not before the discovery. Checked when the
+    file's dates are entered or changed (the bounds of each date are the model's validators)."""
+    errors = {}
+    for name, message in BEFORE_DISCOVERY.items():
+        try:
+            validate_not_before(getattr(hazard, name), hazard.discovered_on, message)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_after_discovery(hazard: Hazard, field: str, value) -> None:
+    try:
+        validate_not_before(value, hazard.discovered_on,
+                            _lazy("The date cannot be before the hazard was discovered (%(date)s)."))
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
 def _issuing_unit(by, site):
     membership = user_membership(by) if by is not None else None
     return membership.unit if membership else site.unit
@@ -169,6 +198,7 @@ def hazard_register(*, site, description, category, severity=Hazard.Severity.GEN
     )
     # Validate before taking a number, so a bad form does not hold the counter lock needlessly.
     hazard.full_clean(exclude=["number"])
+    _check_dates(hazard)
     hazard.number = hazard_number(local_today().year)
     hazard.save()
     for image in photos:
@@ -199,6 +229,8 @@ def hazard_update(*, hazard, by, expected_version=None, **fields) -> Hazard:
                                % {"name": fields["category"].name}})
     for name, (_old, new) in changes.items():
         setattr(hazard, name, new)
+    if changes.keys() & {"discovered_on", *BEFORE_DISCOVERY}:
+        _check_dates(hazard)
     _save(hazard, changes)
     events.hazard_edited(hazard, by=by, from_status=hazard.status, changes=changes)
     return hazard
@@ -261,6 +293,8 @@ def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Haz
 
 # --- notices ---------------------------------------------------------------------------------
 
+# A notice is a document a party reads and signs: beyond this many hazards, issue several.
+MAX_HAZARDS_PER_NOTICE = 50
 # Renders of one notice before its issuing gives up because other notices keep taking the number.
 ISSUE_ATTEMPTS = 5
 
@@ -307,6 +341,9 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
     """One hazard notice (告知书) covering one or more hazards of ONE site."""
     if not hazards:
         raise ActionRefused(_("Choose at least one hazard to notify."))
+    if len(hazards) > MAX_HAZARDS_PER_NOTICE:
+        raise ActionRefused(_("One notice covers at most %(max)d hazards; notify them in smaller groups.")
+                            % {"max": MAX_HAZARDS_PER_NOTICE})
     if len({h.site_id for h in hazards}) > 1:
         raise ActionRefused(_("One notice covers hazards of one site only; notify each site separately."))
     expected_versions = expected_versions or {}
@@ -327,10 +364,14 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
         raise ActionRefused(" ".join(refusals))
     site = locked[0].site
     names = list(dict.fromkeys(h.responsible_name.strip() for h in locked))
+    addressee = "、".join(names)
+    if len(addressee) > Notice._meta.get_field("addressee").max_length:
+        raise ActionRefused(_("These hazards have too many different responsible parties for one notice; "
+                              "notify them in smaller groups."))
     email = next((h.responsible_email for h in locked if h.responsible_email), "")
     notice = Notice(
         kind=Notice.Kind.HAZARD, site=site,
-        unit=_issuing_unit(by, site), addressee="、".join(names)[:200], addressee_email=email,
+        unit=_issuing_unit(by, site), addressee=addressee, addressee_email=email,
         deadline=min(h.deadline for h in locked), language=language, issued_by=by,
     )
     now = timezone.now()
@@ -375,6 +416,7 @@ def hazard_record_service(*, hazard, date, description, by, expected_version=Non
     hazard = _lock(hazard, Action.SERVICE, by, expected_version=expected_version)
     if date > local_today():
         raise ValidationError({"date": _("A service cannot be recorded for a future date.")})
+    _check_after_discovery(hazard, "date", date)
     record = ServiceRecord(hazard=hazard, date=date, description=description.strip(), by=by)
     record.full_clean()
     record.save()
@@ -455,7 +497,7 @@ def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_v
         escalation = escalation or default_escalation()
     notice = Notice(
         kind=Notice.Kind.SUPERVISION, site=hazard.site,
-        unit=_issuing_unit(by, hazard.site), addressee=hazard.responsible_name[:200],
+        unit=_issuing_unit(by, hazard.site), addressee=hazard.responsible_name,
         addressee_email=hazard.responsible_email, deadline=new_deadline, cites=_latest_hazard_notice(hazard),
         days_overdue=days_overdue, escalation=escalation, language=language, issued_by=by,
     )
@@ -478,6 +520,7 @@ def hazard_report(*, hazard, addressee, report_date, by, document=None, comment=
     hazard = _lock(hazard, Action.REPORT, by, expected_version=expected_version)
     if report_date > local_today():
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})
+    _check_after_discovery(hazard, "report_date", report_date)
     report = AuthorityReport(hazard=hazard, addressee=addressee.strip(), report_date=report_date,
                              comment=(comment or "").strip(), by=by)
     if document is not None:

@@ -65,10 +65,22 @@ def _media_paths(names: Iterable[str]) -> dict[str, str]:
     return paths
 
 
+# Characters that have no glyph because they are not text: the line and paragraph separators
+# (pasted from Word or a web page) become the line breaks they mean; other control characters
+# (form feeds, NULs, escapes) are dropped. Tabs, newlines and carriage returns stay.
+_NOT_TEXT = {0x2028: "\n", 0x2029: "\n", 0x7F: None, 0x85: "\n",
+             **{code: None for code in range(0x20) if chr(code) not in "\t\n\r"},
+             **{code: None for code in range(0x80, 0xA0) if code != 0x85}}
+
+
+def printable(html: str) -> str:
+    return html.translate(_NOT_TEXT)
+
+
 def render_html(html: str, *, media: Iterable[str] = ()) -> RenderResult:
     """Render HTML to PDF in the sandbox. `media`: storage names of uploads the document may
     embed (as `hz://media/<name>`); anything else it names is refused."""
-    result = render(html, resources=Resources(static_roots=static_roots(), media=_media_paths(media)),
+    result = render(printable(html), resources=Resources(static_roots=static_roots(), media=_media_paths(media)),
                     limits=limits())
     for url in result.refused:
         logger.warning("PDF resource refused: %s", url[:200])

@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .validators import single_line
+
 # Each level of the materialised path is this many characters, so a subtree is one
 # `path LIKE 'prefix%'` query on an indexed column.
 PATH_STEP = 4
@@ -39,7 +41,7 @@ class OrgUnit(models.Model):
         unique=True,
         validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", _("Letters, digits, '-', '_' and '.' only."))],
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[single_line])
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEAM)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT,
@@ -131,16 +133,16 @@ class Site(models.Model):
         unique=True,
         validators=[RegexValidator(r"^[A-Za-z0-9_.-]+$", _("Letters, digits, '-', '_' and '.' only."))],
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     unit = models.ForeignKey(OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="sites")
     site_class = models.CharField(_("class"), max_length=16, choices=SiteClass.choices, default=SiteClass.GENERAL)
     category = models.CharField(_("customer category"), max_length=16, choices=Category.choices,
                                 default=Category.OTHER)
     voltage_level = models.CharField(_("voltage level"), max_length=8, choices=Voltage.choices, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    contact_name = models.CharField(_("responsible contact"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True, validators=[single_line])
+    contact_name = models.CharField(_("responsible contact"), max_length=64, blank=True, validators=[single_line])
     contact_email = models.EmailField(_("contact email"), blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True, validators=[single_line])
     inspection_cycle_months = models.PositiveSmallIntegerField(
         _("inspection cycle"), choices=Cycle.choices, default=Cycle.YEARLY
     )

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from org.validators import single_line
+
 from .models import Standard
 from .xlsx import MAX_FILE_BYTES
 
@@ -10,7 +12,8 @@ class StandardImportForm(forms.Form):
                            help_text=_("First worksheet, header in row 1: 序号, 评价项目, 应得分, 评分标准 (optional), "
                                        "严重 (optional). English headers code, title, points, criteria, serious work "
                                        "too."))
-    name = forms.CharField(label=_("Name"), max_length=Standard._meta.get_field("name").max_length)
+    name = forms.CharField(label=_("Name"), max_length=Standard._meta.get_field("name").max_length,
+                           validators=[single_line])
     version = forms.CharField(label=_("Version"), max_length=Standard._meta.get_field("version").max_length,
                               required=False, help_text=_("Leave empty for the next number."))
 

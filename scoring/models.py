@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.validators import long_text, single_line
+
 ITEM_CODE_RE = r"^\d+(\.\d+)*$"
 
 
@@ -17,10 +19,10 @@ class Standard(models.Model):
         ACTIVE = "active", _("Active")
         RETIRED = "retired", _("Retired")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[single_line])
     version = models.CharField(_("version"), max_length=32, default="1")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, **long_text())
     # Sum of the top-level items' points, kept in step by the services that write items.
     total_points = models.DecimalField(_("total points"), max_digits=10, decimal_places=2, default=Decimal("0"))
     item_count = models.PositiveIntegerField(_("items"), default=0)
@@ -74,7 +76,7 @@ class StandardItem(models.Model):
         _("standard points"), max_digits=9, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    criteria = models.TextField(_("scoring criteria"), blank=True)
+    criteria = models.TextField(_("scoring criteria"), blank=True, **long_text())
     serious = models.BooleanField(_("serious item"), default=False)
     is_leaf = models.BooleanField(_("leaf"), default=True)
 

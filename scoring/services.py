@@ -42,6 +42,7 @@ STANDARD_COLUMNS = [
 ]
 EXPORT_HEADERS = ["序号", "评价项目", "应得分", "评分标准", "严重"]
 TITLE_MAX = StandardItem._meta.get_field("title").max_length
+CRITERIA_MAX = StandardItem._meta.get_field("criteria").max_length
 NAME_MAX = Standard._meta.get_field("name").max_length
 VERSION_MAX = Standard._meta.get_field("version").max_length
 
@@ -102,7 +103,8 @@ def _parse_standard_rows(rows: list[dict]) -> tuple[list[_ParsedItem], list[Shee
         code = parse_code(record["code"], **at("code"))
         title = parse_text(record["title"], required=True, max_length=TITLE_MAX, **at("title"))
         points = parse_decimal(record["points"], **at("points"))
-        criteria = parse_text(record.get("criteria"), **at("criteria")) if "criteria" in cols else ""
+        criteria = (parse_text(record.get("criteria"), max_length=CRITERIA_MAX, **at("criteria"))
+                    if "criteria" in cols else "")
         serious = parse_bool(record.get("serious"), **at("serious")) if "serious" in cols else False
         if code is not None:
             items.append(_ParsedItem(row=row, code=code, title=title, points=points, criteria=criteria,
