@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hazards.models import RiskCategory
+from org.documents import RenderError, render_error_message
 from org.once import once_per_token
 from org.selectors import site_list
 from org.uploads import file_response
@@ -344,7 +345,11 @@ def inspection_report(request, pk: int, fmt: str):
     language = request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", None)
     if language not in documents.LANGUAGES:
         language = None
-    content = documents.render_report(inspection, fmt=fmt, language=language)
+    try:
+        content = documents.render_report(inspection, fmt=fmt, language=language)
+    except RenderError as exc:
+        messages.error(request, render_error_message(exc))
+        return redirect("audits:inspection_detail", pk=inspection.pk)
     content_type = {"pdf": "application/pdf",
                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
     response = HttpResponse(content, content_type=content_type)
