@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from org.documents import RenderError, render_error_message
 from org.selectors import user_membership
@@ -136,8 +136,8 @@ def _required(**values) -> None:
 
 
 BEFORE_DISCOVERY = {
-    "deadline": _lazy("The deadline cannot be before the hazard was discovered (%(date)s)."),
-    "five_deadline": _lazy("The time limit cannot be before the hazard was discovered (%(date)s)."),
+    "deadline": gettext_lazy("The deadline cannot be before the hazard was discovered (%(date)s)."),
+    "five_deadline": gettext_lazy("The time limit cannot be before the hazard was discovered (%(date)s)."),
 }
 
 
@@ -157,7 +157,7 @@ def _check_dates(hazard: Hazard) -> None:
 def _check_after_discovery(hazard: Hazard, field: str, value) -> None:
     try:
         validate_not_before(value, hazard.discovered_on,
-                            _lazy("The date cannot be before the hazard was discovered (%(date)s)."))
+                            gettext_lazy("The date cannot be before the hazard was discovered (%(date)s)."))
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}) from None
 
