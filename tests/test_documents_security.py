@@ -118,6 +118,8 @@ def watch(tmp_path):
 def payloads(url: str) -> list[str]:
     """Hostile texts; each also carries a visible marker so we can see it printed as text."""
     return [
+        # Verified against the old running header (a CSS string in @page): WeasyPrint fetched this.
+        f'BREAK0\n; }} }} body {{ background: url({url}/bg0.png) }} h1 {{ x: "',
         f'BREAK1"\n}} @import url("{url}/import1.css"); body {{ background: url("{url}/bg1.png") }} '
         f'@font-face {{ font-family: x; src: url(file:///etc/passwd) }} html {{ font-family: x }} .y {{ content: "',
         f"BREAK2'\r\n}} * {{ background-image: url({url}/bg2.png), url(file:///dev/zero) }} .z {{ x: '",
