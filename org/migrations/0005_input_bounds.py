@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('org', '0003_site_search_trigram_indexes'),
+        ('org', '0004_submission_token'),
     ]
 
     operations = [
