@@ -25,7 +25,8 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import pickle
+# The render's result crosses a pipe from our own forked child; nothing else is ever unpickled.
+import pickle  # nosec B403
 import resource
 import select
 import signal
@@ -395,7 +396,8 @@ def render(html: str, *, resources: Resources = Resources(), limits: Limits = Li
     _status, exit_code = os.waitpid(pid, 0)
     if not data:
         raise RenderError("failed", f"the renderer stopped ({_describe_exit(exit_code)})")
-    message = pickle.loads(data)  # noqa: S301 - written by our own child process
+    # Written by our own forked child into a pipe only the two processes hold.
+    message = pickle.loads(data)  # nosec B301
     if message[0] != "ok":
         raise RenderError(message[1], message[2])
     _ok, pdf, refused, messages, _child_seconds = message
