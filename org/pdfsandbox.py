@@ -25,8 +25,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
-# The render's result crosses a pipe from our own forked child; nothing else is ever unpickled.
-import pickle  # nosec B403
+import pickle  # nosec B403 - only the render's result, from our own forked child's pipe
 import resource
 import select
 import signal
