@@ -392,7 +392,7 @@ def render(html: str, *, resources: Resources = Resources(), limits: Limits = Li
         raise
     finally:
         os.close(read_fd)
-    _status, exit_code = os.waitpid(pid, 0)
+    exit_code = _reap(pid)
     if not data:
         raise RenderError("failed", f"the renderer stopped ({_describe_exit(exit_code)})")
     # Written by our own forked child into a pipe only the two processes hold.
@@ -423,12 +423,20 @@ def _read_until_eof(fd: int, *, deadline: float, limit: int) -> bytes:
         chunks.append(chunk)
 
 
+def _reap(pid: int) -> int:
+    """The child's wait status (0 if it was reaped already: a caller that ignores SIGCHLD)."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
+
+
 def _kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    os.waitpid(pid, 0)
+    _reap(pid)
 
 
 def _describe_exit(status: int) -> str:
