@@ -341,6 +341,7 @@ def _child(html: str, resources: Resources, limits: Limits) -> tuple:
 
 _warm_lock = threading.Lock()
 _warm_pid = None
+_fork_lock = threading.Lock()
 
 
 def _warm_up() -> None:
@@ -369,8 +370,16 @@ def render(html: str, *, resources: Resources = Resources(), limits: Limits = Li
     held into the child; Python's own locks are reinitialised at fork."""
     _warm_up()
     started = time.monotonic()
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    # One fork at a time, and the parent's write end closed before the next: a child forked by
+    # another thread must not inherit this pipe's write end, or this render would see its end of
+    # file only when that other child exits (one render waiting on another's).
+    _fork_lock.acquire()
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except BaseException:
+        _fork_lock.release()
+        raise
     if pid == 0:  # the child
         code = 0
         try:
@@ -385,6 +394,7 @@ def render(html: str, *, resources: Resources = Resources(), limits: Limits = Li
         finally:
             os._exit(code)
     os.close(write_fd)
+    _fork_lock.release()
     try:
         data = _read_until_eof(read_fd, deadline=started + limits.seconds, limit=limits.output_bytes + 1024 * 1024)
     except RenderError:
