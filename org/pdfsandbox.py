@@ -18,14 +18,16 @@ ftp:). Ours serves only
 - `data:` URIs;
 and refuses everything else: http(s), file:, ftp:, other hosts of `hz:`, paths outside the roots.
 
-This module does not import Django: the child gets everything it may read from the caller."""
+This module does not import Django: the child gets everything it may read from the caller. It
+unpickles one thing only: the render's result, from its own forked child's pipe (the bandit
+exceptions B403/B301 below)."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import os
-import pickle  # nosec B403 - only the render's result, from our own forked child's pipe
+import pickle  # nosec B403
 import resource
 import select
 import signal
