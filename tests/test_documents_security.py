@@ -142,6 +142,11 @@ def hostile(url: str, n: int) -> str:
     return f"P{n}:" + options[n % len(options)]
 
 
+def fit(model, field: str, text: str) -> str:
+    """As much of the text as the database column holds (PostgreSQL refuses longer values)."""
+    return text[:model._meta.get_field(field).max_length or len(text)]
+
+
 def assert_nothing_fetched(listener: Listener, log, seconds: float):
     time.sleep(0.2)  # let a late connection arrive, if any
     assert listener.received == [], listener.received
@@ -167,20 +172,22 @@ def hostile_notice_data(site_a, manager_a, listener_url):
     category = RiskCategoryFactory(code="ELEC", name="电气")
     hazards = [register(site=site_a, by=manager_a, category=category) for _ in range(2)]
     n = iter(range(1000))
-    OrgUnit.objects.filter(pk=site_a.unit_id).update(name=hostile(url, next(n)))
-    Site.objects.filter(pk=site_a.pk).update(name=hostile(url, next(n)), address=hostile(url, next(n)),
-                                             code=hostile(url, next(n))[:32])
-    get_user_model().objects.filter(pk=manager_a.pk).update(first_name=hostile(url, next(n))[:150],
-                                                            last_name=hostile(url, next(n))[:150])
+    OrgUnit.objects.filter(pk=site_a.unit_id).update(name=fit(OrgUnit, "name", hostile(url, next(n))))
+    Site.objects.filter(pk=site_a.pk).update(name=fit(Site, "name", hostile(url, next(n))),
+                                             address=fit(Site, "address", hostile(url, next(n))),
+                                             code=fit(Site, "code", hostile(url, next(n))))
+    user_model = get_user_model()
+    user_model.objects.filter(pk=manager_a.pk).update(first_name=fit(user_model, "first_name", hostile(url, next(n))),
+                                                      last_name=fit(user_model, "last_name", hostile(url, next(n))))
     for hazard in hazards:
-        Hazard.objects.filter(pk=hazard.pk).update(
-            location=hostile(url, next(n)), description=hostile(url, next(n)), basis=hostile(url, next(n)),
-            required_measures=hostile(url, next(n)), responsible_name=hostile(url, next(n))[:64],
-        )
+        Hazard.objects.filter(pk=hazard.pk).update(**{
+            name: fit(Hazard, name, hostile(url, next(n)))
+            for name in ("location", "description", "basis", "required_measures", "responsible_name")})
     site = Site.objects.select_related("unit").get(pk=site_a.pk)
     issuer = get_user_model().objects.get(pk=manager_a.pk)
     hazards = list(Hazard.objects.filter(pk__in=[h.pk for h in hazards]).select_related("site", "category"))
-    return {"site": site, "issuer": issuer, "hazards": hazards, "addressee": hostile(url, next(n)),
+    return {"site": site, "issuer": issuer, "hazards": hazards,
+            "addressee": fit(Notice, "addressee", hostile(url, next(n))),
             "escalation": hostile(url, next(n))}
 
 
@@ -244,15 +251,18 @@ def test_inspection_report_fetches_nothing(site_a, inspector_a, watch, language,
     for leaf in leaves[:4]:
         InspectionResult.objects.filter(inspection=inspection, item=leaf).update(
             problem=hostile(url, next(n)), measure=hostile(url, next(n)), finding=hostile(url, next(n)))
-        StandardItem.objects.filter(pk=leaf.pk).update(title=hostile(url, next(n))[:500])
-    Standard.objects.filter(pk=standard.pk).update(name=hostile(url, next(n))[:200],
-                                                   version=hostile(url, next(n))[:32])
-    OrgUnit.objects.filter(pk=site_a.unit_id).update(name=hostile(url, next(n))[:120])
-    Site.objects.filter(pk=site_a.pk).update(name=hostile(url, next(n))[:200])
-    get_user_model().objects.filter(pk=inspector_a.pk).update(first_name=hostile(url, next(n))[:150])
-    group = OrgUnit.objects.create(code="G-HOSTILE", name=hostile(url, next(n))[:120], kind=OrgUnit.Kind.GROUP,
-                                   parent=site_a.unit, path=site_a.unit.path + "ZZ", depth=site_a.unit.depth + 1)
-    Inspection.objects.filter(pk=inspection.pk).update(group=group, title=hostile(url, next(n))[:200])
+        StandardItem.objects.filter(pk=leaf.pk).update(title=fit(StandardItem, "title", hostile(url, next(n))))
+    Standard.objects.filter(pk=standard.pk).update(name=fit(Standard, "name", hostile(url, next(n))),
+                                                   version=fit(Standard, "version", hostile(url, next(n))))
+    OrgUnit.objects.filter(pk=site_a.unit_id).update(name=fit(OrgUnit, "name", hostile(url, next(n))))
+    Site.objects.filter(pk=site_a.pk).update(name=fit(Site, "name", hostile(url, next(n))))
+    user_model = get_user_model()
+    user_model.objects.filter(pk=inspector_a.pk).update(first_name=fit(user_model, "first_name", hostile(url, next(n))))
+    group = OrgUnit.objects.create(code="G-HOSTILE", name=fit(OrgUnit, "name", hostile(url, next(n))),
+                                   kind=OrgUnit.Kind.GROUP, parent=site_a.unit, path=site_a.unit.path + "ZZ",
+                                   depth=site_a.unit.depth + 1)
+    Inspection.objects.filter(pk=inspection.pk).update(group=group,
+                                                       title=fit(Inspection, "title", hostile(url, next(n))))
 
     started = time.monotonic()
     data = audit_documents.render_report_pdf(inspection, language=language)

@@ -54,7 +54,7 @@ def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
     audit_services.photo_add(inspection=inspection, result=result, image=image_upload(), by=inspector_a)
     hazard = make_hazard(Hazard.Status.RECTIFYING, site=site_a, by=manager_a, category=category)
     hazard_services.hazard_photo_add(hazard=hazard, kind=HazardPhoto.Kind.BEFORE, image=image_upload(), by=manager_a)
-    hazard_services.hazard_report(hazard=hazard, addressee="市应急管理局", report_date=datetime.date(2026, 3, 3),
+    hazard_services.hazard_report(hazard=hazard, addressee="市应急管理局", report_date=hazard.discovered_on,
                                   by=manager_a, document=image_upload("report.png"))
     hazard_services.hazard_submit_reply(hazard=Hazard.objects.get(pk=hazard.pk), cause="老化", handling="已更换",
                                         result=WorkOrderReply.Result.HANDLED, submitted_by_name="王建国",
