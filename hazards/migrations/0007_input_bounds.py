@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0004_ledger_sort_indexes'),
+        ('hazards', '0006_uploads_generated_names'),
     ]
 
     operations = [

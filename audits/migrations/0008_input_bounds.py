@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0005_inspection_search_trigram_indexes'),
+        ('audits', '0007_uploads_generated_names'),
     ]
 
     operations = [
