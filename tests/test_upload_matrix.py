@@ -36,7 +36,7 @@ pytestmark = pytest.mark.usefixtures("fast_pdf")
 @pytest.fixture
 def fast_pdf(monkeypatch):
     """Issued notices as fixed bytes: their rendering is not under test here."""
-    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice: samples.pdf())
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice, hazards=None: samples.pdf())
 
 
 @pytest.fixture
