@@ -16,6 +16,7 @@ urlpatterns = [
     path("standards/", include("scoring.urls")),
     path("inspections/", include("audits.urls")),
     path("hazards/", include("hazards.urls")),
+    path("notifications/", include("notifications.urls")),
     path("status/", notification_views.status, name="status"),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,37 @@
+"""Writes of the notifications app. The one the business actions call is `message_enqueue`: it
+writes the outbox row in the caller's transaction and asks for delivery after commit.
+
+Dedupe keys (`dedupe_key(...)`) say what may be sent only once. Conventions:
+    <kind>:<channel>:<app_label>.<model>:<pk>:<recipient>[:<discriminator>]
+e.g. a reminder once per hazard, kind, recipient and local day:
+    reminder_before:email:hazards.hazard:123:party@example.com:2026-12-07
+a notice's e-mail once per notice and address (a deliberate re-send adds a discriminator):
+    notice_issued:email:hazards.notice:45:party@example.com
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from functools import partial
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Heartbeat
+from . import delivery
+from .attachments import AttachmentRef
+from .models import Channel, Heartbeat, Message, NotificationConfig
+from .rendering import render_message
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_KEY_MAX = 255
 
 
 @transaction.atomic
@@ -15,3 +44,168 @@ def heartbeat_record(*, name: str = "beat", worker: str = "") -> Heartbeat:
         Heartbeat.objects.filter(pk=beat.pk).update(last_run_at=now, runs=F("runs") + 1, worker=worker)
         beat.refresh_from_db()
     return beat
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+def dedupe_key(kind: str, channel: str, about=None, recipient: str = "", *discriminators) -> str:
+    """The conventional dedupe key (see the module docstring). `about` is a model instance or None;
+    `recipient` an address or a user id; discriminators (a day, a deadline, a nonce) are appended.
+    Keys longer than the column keep their start and end in a hash of the whole."""
+    parts = [str(kind), str(channel)]
+    if about is not None:
+        parts.append(f"{about._meta.label_lower}:{about.pk}")
+    parts.append(str(recipient).strip().lower())
+    parts.extend(str(d) for d in discriminators)
+    key = ":".join(parts)
+    if len(key) > DEDUPE_KEY_MAX:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = f"{key[:DEDUPE_KEY_MAX - 65]}#{digest}"
+    return key
+
+
+def _recipient_address(channel: str, user, address: str) -> str:
+    address = (address or "").strip()
+    if address or user is None or channel == Channel.IN_APP:
+        return address
+    if channel == Channel.EMAIL:
+        return user.email or ""
+    membership = getattr(user, "membership", None)
+    return getattr(membership, "phone", "") or ""
+
+
+def _recipient_language(user, language: str | None) -> str:
+    if language:
+        return language
+    membership = getattr(user, "membership", None) if user is not None else None
+    return getattr(membership, "language", "") or settings.LANGUAGE_CODE
+
+
+def _absolute(url: str) -> str:
+    return settings.SITE_URL.rstrip("/") + url if url.startswith("/") else url
+
+
+def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=None, recipient_address: str = "",
+                    recipient_name: str = "", about=None, about_label: str = "", unit=None,
+                    language: str | None = None, context: dict | None = None, subject: str | None = None,
+                    body: str | None = None, html_body: str = "", url: str = "",
+                    attachments: Sequence[AttachmentRef] = ()) -> Message:
+    """Write one outbox row in the caller's transaction and dispatch its delivery after commit.
+
+    A row with the same dedupe key already there (sent or not) makes this a no-op that returns that
+    row: `message.was_created` tells which. The text is rendered now, in the recipient's language
+    (`language`, else the user's, else LANGUAGE_CODE), from the templates of `channel`/`kind` with
+    `context`, unless `body` (and `subject`) are given. In-app messages are delivered by being
+    written: they are stored as sent and never dispatched. Raises ValidationError for a message
+    that cannot be delivered (no address, an in-app message without a user, a bad attachment)."""
+    address = _recipient_address(channel, recipient_user, recipient_address)
+    language = _recipient_language(recipient_user, language)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"unknown channel {channel!r}"})
+    if channel == Channel.IN_APP and recipient_user is None:
+        raise ValidationError({"recipient_user": "an in-app message needs a recipient user"})
+    if channel != Channel.IN_APP and not address:
+        raise ValidationError({"recipient_address": f"no {channel} address for {recipient_name or recipient_user}"})
+    if attachments and channel != Channel.EMAIL:
+        raise ValidationError({"attachments": "only e-mails carry attachments"})
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX:
+        raise ValidationError({"dedupe_key": "a dedupe key of 1 to 255 characters is required"})
+    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        existing.was_created = False
+        return existing
+    about_label = about_label or (str(about) if about is not None else "")
+    if unit is None and about is not None:
+        unit = getattr(about, "unit", None)
+    if body is None:
+        rendered = render_message(channel=channel, kind=kind, language=language, context={
+            "recipient_name": recipient_name, "about_label": about_label, "url": _absolute(url), **(context or {}),
+        })
+        subject = rendered.subject if subject is None else subject
+        body = rendered.body
+    now = timezone.now()
+    in_app = channel == Channel.IN_APP
+    fields = dict(
+        channel=channel, kind=kind, recipient_user=recipient_user, recipient_address=address,
+        recipient_name=recipient_name[:100], language=language,
+        about_type=ContentType.objects.get_for_model(about) if about is not None else None,
+        about_id=about.pk if about is not None else None, about_label=about_label[:200], unit=unit,
+        subject=(subject or "")[:255], body=body, html_body=html_body, url=url,
+        attachments=[a.as_json() for a in attachments],
+        status=Message.Status.SENT if in_app else Message.Status.QUEUED,
+        sent_at=now if in_app else None, next_attempt_at=None if in_app else now,
+    )
+    # get_or_create inserts in a savepoint: a concurrent insert of the same key waits on the unique
+    # index, fails, and then reads the committed row, so the caller's transaction goes on.
+    message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    message.was_created = created
+    if created and not in_app:
+        transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
+    return message
+
+
+@transaction.atomic
+def message_resend(*, message: Message, by) -> Message:
+    """Queue a message again (the admin's resend): the same row, a fresh round of attempts; nothing
+    new is written, so nothing can be sent twice by a double click (the second finds it queued)."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.channel == Channel.IN_APP:
+        raise ValidationError("an in-app message is delivered when it is written; there is nothing to resend")
+    if message.status == Message.Status.QUEUED:
+        return message
+    now = timezone.now()
+    message.status, message.attempts, message.next_attempt_at = Message.Status.QUEUED, 0, now
+    message.resent_by, message.resent_at = by, now
+    message.save(update_fields=["status", "attempts", "next_attempt_at", "resent_by", "resent_at"])
+    transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
+    return message
+
+
+@transaction.atomic
+def message_mark_read(*, message: Message, user) -> Message:
+    if message.recipient_user_id != user.pk:
+        raise ValidationError("only the recipient can mark a message read")
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
+    return message
+
+
+@transaction.atomic
+def messages_mark_all_read(*, user) -> int:
+    return Message.objects.filter(recipient_user=user, channel=Channel.IN_APP, read_at__isnull=True).update(
+        read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_config_save(*, config: NotificationConfig, by) -> NotificationConfig:
+    """Save the one configuration row (pk=1) after validation."""
+    config.pk = 1
+    config.full_clean()
+    config.save()
+    logger.info("notification settings changed by %s", by)
+    return config
+
+
+def due_message_ids(*, now=None, older_than_seconds: int = 0, limit: int | None = None) -> list[int]:
+    """Ids of messages waiting for an attempt (queued or failed) that is due since at least
+    `older_than_seconds`, oldest first."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=older_than_seconds)
+    qs = (Message.objects.filter(status__in=[Message.Status.QUEUED, Message.Status.FAILED],
+                                 next_attempt_at__lte=cutoff)
+          .order_by("next_attempt_at", "id").values_list("pk", flat=True))
+    return list(qs[:limit] if limit else qs)
+
+
+def outbox_sweep(*, now=None) -> int:
+    """Re-dispatch what is due and has waited longer than NOTIFY_SWEEP_AFTER_SECONDS: a dispatch
+    lost while the broker was down, a retry whose task was lost. Returns how many were dispatched."""
+    ids = due_message_ids(now=now, older_than_seconds=settings.NOTIFY_SWEEP_AFTER_SECONDS)
+    delivery.dispatch(ids)
+    return len(ids)
+
+
+def chunks(ids: Iterable[int], size: int) -> list[list[int]]:
+    ids = list(ids)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]

@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.membership",
+                "notifications.context_processors.local_mailbox",
             ],
         },
     },
@@ -167,6 +168,30 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="hazards@localhost")
 
+# Notifications (notifications/): the outbox and its channels. The admin's notification settings
+# (reminder offsets, escalation thresholds, sender identities) override the sender settings here.
+# Absolute links in e-mails and SMS are made from this address.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFY_FROM_EMAIL = env("NOTIFY_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+NOTIFY_REPLY_TO = env("NOTIFY_REPLY_TO", default="")
+# Delivery: attempts before a message is dead, and the backoff between them (doubling, capped).
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_RETRY_MAX_SECONDS = env.int("NOTIFY_RETRY_MAX_SECONDS", default=6 * 60 * 60)
+# The sweeper runs this often and re-dispatches messages due for longer than NOTIFY_SWEEP_AFTER_SECONDS
+# (a dispatch lost in a broker outage, a retry whose task was lost).
+NOTIFY_SWEEP_SECONDS = env.int("NOTIFY_SWEEP_SECONDS", default=60)
+NOTIFY_SWEEP_AFTER_SECONDS = env.int("NOTIFY_SWEEP_AFTER_SECONDS", default=120)
+# Messages locked and sent per task (one SMTP connection each).
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=100)
+SMS_BACKEND = env("SMS_BACKEND", default="notifications.sms.LoggingBackend")
+# A single SMS segment holds 70 Chinese characters; longer texts are cut with "…".
+SMS_MAX_CHARS = env.int("SMS_MAX_CHARS", default=70)
+# The local mailbox (/mailbox/, staff only) shows mail stored by notifications.mailbox.MailboxBackend.
+# Only the local settings turn it on; elsewhere its pages answer 404.
+LOCAL_MAILBOX = False
+LOCAL_MAILBOX_DIR = env("LOCAL_MAILBOX_DIR", default=str(VAR_DIR / "mailbox"))
+
 # Celery: Redis in production and CI; an embedded filesystem broker needing no server by default.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -194,6 +219,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "notifications.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "outbox-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": NOTIFY_SWEEP_SECONDS},
 }
 
 LOGGING = {
