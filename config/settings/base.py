@@ -208,6 +208,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control),
         "store_processed": False,
     }
+else:
+    # Publishing gives up after two quick retries (about a second): a business request must not
+    # hang on a dead broker. What it failed to publish stays queued in the outbox, and the sweeper
+    # dispatches it when the broker is back. (The worker's own reconnection is not limited by this.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                       "interval_max": 1}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 10 * 60
