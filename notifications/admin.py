@@ -112,6 +112,8 @@ class MessageAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 class NotificationConfigAdmin(admin.ModelAdmin):
     """One row of settings, for superusers only (it applies to the whole installation)."""
 
+    list_display = ("__str__", "reminder_offsets", "supervision_after_days", "leader_escalation_after_days",
+                    "updated_at")
     fieldsets = (
         (_("Reminders"), {"fields": ("reminder_offsets", "remind_on_due_day")}),
         (_("Escalation"), {"fields": ("supervision_after_days", "leader_escalation_after_days")}),
@@ -134,13 +136,3 @@ class NotificationConfigAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.notification_config_save(config=obj, by=request.user)
-
-    def changelist_view(self, request, extra_context=None):
-        # One row: the list goes straight to it (created with the defaults on first visit).
-        from django.shortcuts import redirect
-
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if not NotificationConfig.objects.filter(pk=1).exists():
-            services.notification_config_save(config=NotificationConfig(pk=1), by=request.user)
-        return redirect("admin:notifications_notificationconfig_change", 1)

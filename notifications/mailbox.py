@@ -15,8 +15,25 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
+# A link ends at white space, quotes, angle brackets, or full-width punctuation (Chinese text
+# writes "详情：http://…。" without spaces, where Django's urlize sees no link).
+LINK = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff00-\uffef]+")
 NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}-[0-9a-f]{8}\.eml$")
+
+
+def linkify(text: str) -> str:
+    """The text, escaped, with every http(s) address a link (opened in a new tab)."""
+    parts, last = [], 0
+    for match in LINK.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)")
+        parts.append(escape(text[last:match.start()]))
+        parts.append(format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url))
+        last = match.start() + len(url)
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every part is escaped or format_html
 
 
 def mailbox_dir() -> Path:
@@ -60,6 +77,10 @@ class StoredMail:
     date: str
     body: str
     attachments: list[StoredAttachment]
+
+    @property
+    def body_html(self) -> str:
+        return linkify(self.body)
 
 
 def _parse(path: Path):

@@ -2,10 +2,13 @@
 the business action that causes it; delivery happens after commit (notifications.delivery). The row
 is the record of what was sent, to whom, about what, and how delivery went."""
 
+from email.utils import parseaddr
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +161,14 @@ class NotificationConfig(models.Model):
             raise ValidationError({"reminder_offsets": _("Enter whole days separated by commas, e.g. 3,1.")}) from None
         if any(day <= 0 or day > 365 for day in offsets):
             raise ValidationError({"reminder_offsets": _("Each day must be between 1 and 365.")})
+        for name in ("from_email", "reply_to"):
+            value = getattr(self, name).strip()
+            if value:
+                try:
+                    validate_email(parseaddr(value)[1])
+                except ValidationError:
+                    raise ValidationError({name: _(
+                        "Enter an e-mail address, e.g. 江州供电 <hazards@example.com>.")}) from None
         if self.leader_escalation_after_days <= self.supervision_after_days:
             raise ValidationError({"leader_escalation_after_days": _(
                 "The leader escalation must come after the supervision notice.")})
