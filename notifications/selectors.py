@@ -2,7 +2,7 @@
 notification centre shows a user only the messages addressed to them)."""
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.http import Http404
 
 from .models import Channel, Message, NotificationConfig
@@ -41,3 +41,15 @@ def inbox_message_get(*, user, pk: int) -> Message:
         return inbox_list(user=user).get(pk=pk)
     except Message.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def outbox_health(*, now) -> dict:
+    """Counts for the status page: waiting (queued or failed), dead, and how long the oldest due
+    message has waited (a growing wait means no worker is delivering)."""
+    waiting = Q(status__in=[Message.Status.QUEUED, Message.Status.FAILED])
+    row = Message.objects.aggregate(
+        waiting=Count("id", filter=waiting), dead=Count("id", filter=Q(status=Message.Status.DEAD)),
+        oldest_due=Min("next_attempt_at", filter=waiting & Q(next_attempt_at__lte=now)))
+    row["late"] = bool(row["oldest_due"]) and (now - row["oldest_due"]).total_seconds() > (
+        settings.NOTIFY_SWEEP_AFTER_SECONDS + settings.NOTIFY_SWEEP_SECONDS)
+    return row

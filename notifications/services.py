@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from . import delivery
 from .attachments import AttachmentRef
-from .models import Channel, Heartbeat, Message, NotificationConfig
+from .models import Channel, Heartbeat, Kind, Message, NotificationConfig
 from .rendering import render_message
 
 logger = logging.getLogger(__name__)
@@ -209,3 +209,32 @@ def outbox_sweep(*, now=None) -> int:
 def chunks(ids: Iterable[int], size: int) -> list[list[int]]:
     ids = list(ids)
     return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+def notice_email_enqueue(*, notice, to: str = "", resend: bool = False) -> Message:
+    """The e-mail of an issued hazard or supervision notice, with its stored PDF attached, to the
+    party (the notice's addressee e-mail) or to `to`. Once per notice and address, unless `resend`
+    (a deliberate re-send: a new message each time). In the notice's language."""
+    from django.core.validators import validate_email
+
+    from hazards.models import Notice
+
+    from .attachments import notice_attachment
+
+    address = (to or notice.addressee_email or "").strip()
+    if not address:
+        raise ValidationError({"to": f"notice {notice.number} has no addressee e-mail; give an address"})
+    validate_email(address)
+    kind = Kind.NOTICE_ISSUED if notice.kind == Notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
+    first = notice.hazards.order_by("number").first()
+    discriminators = [f"resend-{timezone.now():%Y%m%dT%H%M%S.%f}"] if resend else []
+    return message_enqueue(
+        channel=Channel.EMAIL, kind=kind, about=notice, about_label=notice.number, unit=notice.unit,
+        dedupe_key=dedupe_key(kind, Channel.EMAIL, notice, address, *discriminators),
+        recipient_address=address, recipient_name="" if to else notice.addressee, language=notice.language,
+        context={"notice_number": notice.number, "site_name": notice.site.name, "deadline": notice.deadline,
+                 "new_deadline": notice.deadline, "hazard_number": first.number if first else ""},
+        attachments=[notice_attachment(notice)],
+    )

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from org.forms import parse_id
@@ -24,7 +24,7 @@ def status(request):
     for beat in beats:
         beat.healthy = now - beat.last_run_at <= stale_after
     return render(request, "notifications/status.html", {
-        "beats": beats, "broker": settings.CELERY_BROKER_URL.split("://")[0],
+        "beats": beats, "outbox": selectors.outbox_health(now=now), "broker": settings.CELERY_BROKER_URL.split("://")[0],
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
     })
 
@@ -68,25 +68,26 @@ def mark_all_read(request):
 
 # --- the local mailbox (local settings only) ----------------------------------------------------
 
-def _mailbox_enabled():
-    if not settings.LOCAL_MAILBOX:
+def _mailbox_enabled(request):
+    """Off outside the local settings; for staff only, and to anyone else it looks missing."""
+    if not settings.LOCAL_MAILBOX or not request.user.is_staff:
         raise Http404
 
 
-@staff_member_required
+@login_required
 @require_GET
 def mailbox_list(request):
-    _mailbox_enabled()
+    _mailbox_enabled(request)
     page = Paginator(mailbox.mail_names(), 50).get_page(request.GET.get("page"))
     mails = [mailbox.mail_read(name, with_body=False) for name in page.object_list]
     return render(request, "notifications/mailbox_list.html", {"page": page, "mails": mails,
                                                                "folder": mailbox.mailbox_dir()})
 
 
-@staff_member_required
+@login_required
 @require_GET
 def mailbox_detail(request, name):
-    _mailbox_enabled()
+    _mailbox_enabled(request)
     try:
         mail = mailbox.mail_read(name)
     except KeyError:
@@ -94,10 +95,10 @@ def mailbox_detail(request, name):
     return render(request, "notifications/mailbox_detail.html", {"mail": mail})
 
 
-@staff_member_required
+@login_required
 @require_GET
 def mailbox_attachment(request, name, index):
-    _mailbox_enabled()
+    _mailbox_enabled(request)
     try:
         filename, content_type, data = mailbox.mail_attachment(name, index)
     except KeyError:
@@ -105,8 +106,6 @@ def mailbox_attachment(request, name, index):
     inline = content_type == "application/pdf" or content_type in ("image/png", "image/jpeg")
     response = HttpResponse(data, content_type=content_type if inline else "application/octet-stream")
     disposition = "inline" if inline else "attachment"
-    from django.utils.http import content_disposition_header
-
     response["Content-Disposition"] = content_disposition_header(disposition == "attachment", filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response

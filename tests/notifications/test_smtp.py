@@ -93,3 +93,23 @@ def test_smtp_server_down_is_a_failed_attempt(settings):
     message.refresh_from_db()
     assert result.failed == 1 and message.status == Message.Status.FAILED and message.next_attempt_at
     assert "Connection refused" in message.last_error or "ConnectionRefusedError" in message.last_error
+
+
+def test_send_notice_command_resends_the_stored_pdf(smtp_sink, site_a, manager_a, capsys):
+    from django.core.management import CommandError, call_command
+
+    hazard = register(site=site_a, by=manager_a, category=RiskCategoryFactory())
+    notice = hazard_services.hazard_notify(hazards=[hazard], by=manager_a)
+    call_command("send_notice", notice.number)
+    call_command("send_notice", notice.number, "--to", "archive@example.com")
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"sent 1: notice {notice.number} to archive@")
+    assert [e.rcpt_tos for e in smtp_sink.envelopes] == [["wang@example.com"], ["archive@example.com"]]
+    for envelope in smtp_sink.envelopes:
+        received = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        [part] = received.iter_attachments()
+        assert hashlib.sha256(part.get_payload(decode=True)).hexdigest() == notice.sha256
+    assert Message.objects.filter(kind=Kind.NOTICE_ISSUED, about_id=notice.pk).count() == 2
+    with pytest.raises(CommandError, match="no notice numbered"):
+        call_command("send_notice", "GZ-1999-99999")
+    with pytest.raises(CommandError, match="valid email"):
+        call_command("send_notice", notice.number, "--to", "not-an-address")

@@ -137,9 +137,13 @@ def test_mailbox_lists_mail_with_clickable_links_and_attachments(local_mailbox, 
 
 
 def test_mailbox_is_staff_only(local_mailbox, client, manager_a):
+    _send()
+    [name] = mail_names()
+    assert client.get(reverse("notifications:mailbox")).status_code == 302  # to the login page
     client.force_login(manager_a)
-    response = client.get(reverse("notifications:mailbox"))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    for url in (reverse("notifications:mailbox"), reverse("notifications:mailbox_detail", args=[name]),
+                reverse("notifications:mailbox_attachment", args=[name, 0])):
+        assert client.get(url).status_code == 404
 
 
 @pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", ".hidden.eml.tmp", "20261130T000000.000000-abcdefgh.eml",
@@ -174,3 +178,18 @@ def test_local_settings_deliver_to_the_mailbox():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=django_settings.BASE_DIR).stdout.split()
     assert out == ["True", "notifications.mailbox.MailboxBackend"]
+
+
+def test_status_page_shows_the_outbox(client, admin_a, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    admin_a.is_staff = True
+    admin_a.save()
+    message = services.message_enqueue(channel=Channel.EMAIL, kind=Kind.ESCALATION, dedupe_key="s1",
+                                       recipient_address="x@example.com", subject="s", body="b")
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - datetime.timedelta(hours=1))
+    client.force_login(admin_a)
+    body = client.get(reverse("status")).content.decode()
+    assert "Waiting: 1 · dead: 0" in body and "late: is a worker running?" in body
