@@ -6,7 +6,7 @@ from django.core.mail import EmailMessage
 
 from notifications import services
 from notifications.models import Channel, Kind
-from tests.e2e.conftest import assert_fits_tablet, login, screenshot
+from tests.e2e.conftest import assert_fits_tablet, login, screenshot, watch_csp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +22,7 @@ def test_bell_counts_lists_and_marks_read(page, live_server, manager_a, manager_
     for n in (1, 2, 3):
         in_app(manager_a, n)
     in_app(manager_b, 9)  # someone else's
+    violations = watch_csp(page)
     login(page, live_server, "mgr_a", "pw-123456")
     count = page.locator("#bell-count")
     count.wait_for(state="visible")
@@ -46,6 +47,7 @@ def test_bell_counts_lists_and_marks_read(page, live_server, manager_a, manager_
     page.wait_for_function("document.querySelector('#bell-count').dataset.unread === '0'")
     assert not page.locator("#bell-count").is_visible()
     assert page.locator('#inbox-list li[data-read="0"]').count() == 0
+    assert violations == []
 
 
 def test_local_mailbox_shows_the_mail_and_its_pdf(page, live_server, admin_a, settings, tmp_path):
@@ -57,6 +59,7 @@ def test_local_mailbox_shows_the_mail_and_its_pdf(page, live_server, admin_a, se
                            from_email="hazards@localhost", to=["wang@example.com"])
     message.attach("GZ-2026-00001.pdf", b"%PDF-1.4\n%test\n", "application/pdf")
     message.send()
+    violations = watch_csp(page)
     login(page, live_server, "adm_a", "pw-123456")
     page.click("#user-menu")
     with page.expect_navigation():
@@ -70,3 +73,4 @@ def test_local_mailbox_shows_the_mail_and_its_pdf(page, live_server, admin_a, se
     response = page.request.get(live_server.url + link.get_attribute("href"))
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     screenshot(page, "local-mailbox")
+    assert violations == []
