@@ -98,6 +98,60 @@ def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=
     `context`, unless `body` (and `subject`) are given. In-app messages are delivered by being
     written: they are stored as sent and never dispatched. Raises ValidationError for a message
     that cannot be delivered (no address, an in-app message without a user, a bad attachment)."""
+    existing = Message.objects.filter(dedupe_key=dedupe_key).first() if dedupe_key else None
+    if existing is not None:
+        existing.was_created = False
+        return existing
+    row = _message_build(channel=channel, kind=kind, dedupe_key=dedupe_key, recipient_user=recipient_user,
+                         recipient_address=recipient_address, recipient_name=recipient_name, about=about,
+                         about_label=about_label, unit=unit, language=language, context=context, subject=subject,
+                         body=body, html_body=html_body, url=url, attachments=attachments)
+    fields = {f.attname: getattr(row, f.attname) for f in Message._meta.concrete_fields
+              if not f.primary_key and f.name != "dedupe_key"}
+    # get_or_create inserts in a savepoint: a concurrent insert of the same key waits on the unique
+    # index, fails, and then reads the committed row, so the caller's transaction goes on.
+    message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    message.was_created = created
+    if created and message.channel != Channel.IN_APP:
+        transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
+    return message
+
+
+def message_enqueue_many(specs: Iterable[dict]) -> list[Message]:
+    """Many messages in the caller's transaction (a scan writing thousands), each `spec` the keyword
+    arguments of `message_enqueue`, with the same rules: keys already in the outbox (or repeated in
+    `specs`) are skipped. Inserted in batches (INSERT … ON CONFLICT DO NOTHING, so a concurrent
+    scan's rows are skipped too), with one dispatch after commit for all of them. Returns the rows
+    written for the new keys."""
+    specs = list(specs)
+    keys = [spec.get("dedupe_key") or "" for spec in specs]
+    taken = set()
+    for chunk in chunks(keys, 900):
+        taken.update(Message.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
+    rows = []
+    for spec in specs:
+        key = spec.get("dedupe_key") or ""
+        if key and key in taken:
+            continue
+        rows.append(_message_build(**spec))
+        taken.add(key)
+    Message.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    new_keys = [row.dedupe_key for row in rows]
+    written = []
+    for chunk in chunks(new_keys, 900):
+        written += Message.objects.filter(dedupe_key__in=chunk)
+    ids = [m.pk for m in written if m.channel != Channel.IN_APP and m.status == Message.Status.QUEUED]
+    if ids:
+        transaction.on_commit(partial(delivery.dispatch, ids), robust=True)
+    return written
+
+
+def _message_build(*, channel: str, kind: str, dedupe_key: str, recipient_user=None, recipient_address: str = "",
+                   recipient_name: str = "", about=None, about_label: str = "", unit=None,
+                   language: str | None = None, context: dict | None = None, subject: str | None = None,
+                   body: str | None = None, html_body: str = "", url: str = "",
+                   attachments: Sequence[AttachmentRef] = ()) -> Message:
+    """The unsaved outbox row, checked and rendered (see message_enqueue)."""
     address = _recipient_address(channel, recipient_user, recipient_address)
     language = _recipient_language(recipient_user, language)
     if channel not in Channel.values:
@@ -110,10 +164,6 @@ def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=
         raise ValidationError({"attachments": "only e-mails carry attachments"})
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX:
         raise ValidationError({"dedupe_key": "a dedupe key of 1 to 255 characters is required"})
-    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        existing.was_created = False
-        return existing
     about_label = about_label or (str(about) if about is not None else "")
     if unit is None and about is not None:
         unit = getattr(about, "unit", None)
@@ -125,8 +175,8 @@ def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=
         body = rendered.body
     now = timezone.now()
     in_app = channel == Channel.IN_APP
-    fields = dict(
-        channel=channel, kind=kind, recipient_user=recipient_user, recipient_address=address,
+    return Message(
+        channel=channel, kind=kind, dedupe_key=dedupe_key, recipient_user=recipient_user, recipient_address=address,
         recipient_name=recipient_name[:100], language=language,
         about_type=ContentType.objects.get_for_model(about) if about is not None else None,
         about_id=about.pk if about is not None else None, about_label=about_label[:200], unit=unit,
@@ -135,13 +185,6 @@ def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=
         status=Message.Status.SENT if in_app else Message.Status.QUEUED,
         sent_at=now if in_app else None, next_attempt_at=None if in_app else now,
     )
-    # get_or_create inserts in a savepoint: a concurrent insert of the same key waits on the unique
-    # index, fails, and then reads the committed row, so the caller's transaction goes on.
-    message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-    message.was_created = created
-    if created and not in_app:
-        transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
-    return message
 
 
 @transaction.atomic

@@ -256,3 +256,23 @@ def test_sms_is_cut_to_the_limit(settings, sms_outbox):
     settings.SMS_MAX_CHARS = 20
     message = enqueue(channel=Channel.SMS, recipient_address="13800000000")
     assert len(message.body) == 20 and message.body.endswith("…")
+
+
+def test_enqueue_many_writes_new_keys_once_with_one_dispatch(manager_a, django_capture_on_commit_callbacks):
+    # given one key already in the outbox
+    enqueue("k-0")
+    specs = [{**EMAIL, "dedupe_key": f"k-{i}", "recipient_address": f"p{i}@example.com"} for i in range(5)]
+    specs.append({**EMAIL, "dedupe_key": "k-1"})  # repeated within the batch
+    specs.append({"channel": Channel.IN_APP, "kind": Kind.OVERDUE_DIGEST, "dedupe_key": "k-app",
+                  "recipient_user": manager_a, "context": {"hazards": []}})
+    # when a scan writes them in one go
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            written = services.message_enqueue_many(specs)
+    # then the new keys only, one row each, one dispatch for the e-mails, all sent
+    assert sorted(m.dedupe_key for m in written) == ["k-1", "k-2", "k-3", "k-4", "k-app"]
+    assert Message.objects.count() == 6 and len(callbacks) == 1  # one dispatch for the whole batch
+    assert sorted(m.to[0] for m in mail.outbox) == [f"王建国 <p{i}@example.com>" for i in range(1, 5)]
+    assert Message.objects.get(dedupe_key="k-app").status == Message.Status.SENT
+    # and a second scan writes nothing
+    assert services.message_enqueue_many(specs) == []
