@@ -52,7 +52,7 @@ def _reset_pools():
     app.amqp._producer_pool = None
 
 
-def wait_for(predicate, timeout=30):
+def wait_for(predicate, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -75,7 +75,7 @@ def test_reminder_travels_through_the_broker_to_a_worker_and_is_sent(real_broker
             message = reminder("e2e-reminder")
         # then the worker delivers it
         assert wait_for(lambda: Message.objects.get(pk=message.pk).status == Message.Status.SENT), (
-            "the worker did not deliver the message within 30 s")
+            "the worker did not deliver the message within 60 s")
     message.refresh_from_db()
     assert message.attempts == 1 and message.sent_at
     assert [m.subject for m in mail.outbox] == ["提醒：隐患 YH-2026-000007 整改期限为 2026-12-10"]
@@ -90,7 +90,7 @@ def test_broker_outage_delays_but_never_drops(real_broker, settings):
             Heartbeat.objects.create(name="business-write", last_run_at=timezone.now())
             message = reminder("outage-reminder")
     # then the action committed quickly, and the message is waiting, not lost
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10
     assert Heartbeat.objects.filter(name="business-write").exists()
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED and message.attempts == 0 and mail.outbox == []
@@ -98,7 +98,7 @@ def test_broker_outage_delays_but_never_drops(real_broker, settings):
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         sweep_outbox.delay()
         assert wait_for(lambda: Message.objects.get(pk=message.pk).status == Message.Status.SENT), (
-            "the sweeper did not get the message delivered within 30 s")
+            "the sweeper did not get the message delivered within 60 s")
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["王建国 <party@example.com>"]
 
 
