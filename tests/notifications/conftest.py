@@ -51,4 +51,4 @@ def stored_pdf(settings):
 def fast_pdf(monkeypatch):
     """Fixed bytes instead of a rendered notice where the PDF's content is not under test."""
     monkeypatch.setattr("hazards.documents.render_notice_pdf",
-                        lambda notice: b"%PDF-1.7 test " + notice.number.encode())
+                        lambda notice, hazards=None: b"%PDF-1.7 test " + notice.number.encode())
