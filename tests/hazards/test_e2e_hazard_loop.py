@@ -5,6 +5,7 @@ every step, and each step leaves a screenshot in artifacts/."""
 import io
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from hazards.models import Hazard, Notice
@@ -118,4 +119,4 @@ def test_finding_to_closed_hazard_in_the_browser(page, live_server, site_a, bran
     screenshot(page, f"hazards-{language}-7-closed")
 
     hazard.refresh_from_db()
-    assert hazard.status == Hazard.Status.CLOSED and hazard.closed_at.date() >= today()
+    assert hazard.status == Hazard.Status.CLOSED and timezone.localdate(hazard.closed_at) >= today()
