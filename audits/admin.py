@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import HistoryInline, IndexedSearchAdminMixin, UnitScopedAdminMixin
+from org.admin import HistoryInline, IndexedSearchAdminMixin
+from org.admin_scope import ScopedAdminMixin
 
 from . import services
 from .models import Inspection, InspectionEvent, InspectionResult
@@ -13,7 +14,7 @@ class InspectionEventInline(HistoryInline):
     fields = ("at", "action", "from_name", "to_name", "actor", "comment")
 
 
-class InspectionResultInline(admin.TabularInline):
+class InspectionResultInline(ScopedAdminMixin, admin.TabularInline):
     """Editable while the inspection is a draft (saved through audits.services, so the same rules
     apply as on the recording page); read-only once submitted."""
 
@@ -37,7 +38,7 @@ class InspectionResultInline(admin.TabularInline):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
+class InspectionAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("number", "date", "site", "unit", "kind", "status", "standard")
     list_filter = ("status", "kind", "date", "standard")
     search_fields = ("number", "title", "site__name", "site__code", "unit__name", "unit__code")
@@ -62,16 +63,29 @@ class InspectionAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.Model
             return self.fields
         return self.readonly_fields
 
+    def save_model(self, request, obj, form, change):
+        # Details through the service (draft only, group and inspectors in scope, history row).
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}
+        if fields:
+            services.inspection_update(inspection=obj, by=request.user, **fields)
+
+    def save_related(self, request, form, formsets, change):
+        # No form.save_m2m(): the inspectors were set by inspection_update.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not InspectionResult:
             return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these lists, which formset.save() would have filled.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for result_form in formset.forms:
             if not result_form.has_changed():
                 continue
             data = result_form.cleaned_data
             result = result_form.instance
             try:
-                services.result_save(
+                saved = services.result_save(
                     inspection=form.instance, item=result.item, earned=data.get("earned"),
                     not_applicable=data.get("not_applicable", False),
                     serious_problems=data.get("serious_problems") or 0,
@@ -81,3 +95,5 @@ class InspectionAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.Model
             except ValidationError as exc:
                 self.message_user(request, _("%(code)s not saved: %(errors)s")
                                   % {"code": result.item.code, "errors": " ".join(exc.messages)}, level="error")
+            else:
+                formset.changed_objects.append((saved, result_form.changed_data))

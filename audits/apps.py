@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Inspections")
+
+    def ready(self):
+        from org import scoping
+        from org.services import site_move_follower
+
+        from .services import inspections_follow_site
+
+        scoping.register("audits.Inspection", "unit")
+        scoping.register("audits.InspectionResult", "inspection__unit")
+        scoping.register("audits.ResultPhoto", "result__inspection__unit")
+        scoping.register("audits.InspectionEvent", "inspection__unit")
+        site_move_follower(inspections_follow_site)

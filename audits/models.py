@@ -131,6 +131,8 @@ class InspectionEvent(StatusEventLabels, models.Model):
         REOPENED = "reopened", _("Reopened")
         LOCKED = "locked", _("Locked")
         HAZARDS_CREATED = "hazards_created", _("Hazards created from findings")
+        EDITED = "edited", _("Details changed")
+        MOVED = "moved", _("Moved with its site to another unit")
 
     inspection = models.ForeignKey(Inspection, verbose_name=_("inspection"), on_delete=models.PROTECT,
                                    related_name="events")

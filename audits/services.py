@@ -311,3 +311,63 @@ _EVENT_FOR = {
     Action.REOPEN: InspectionEvent.Action.REOPENED,
     Action.LOCK: InspectionEvent.Action.LOCKED,
 }
+
+
+# ---------------------------------------------------------------- details and ownership
+
+# Details of a draft the Django admin may change (the pages create inspections with them).
+EDITABLE_FIELDS = ("title", "kind", "group", "inspectors", "date", "summary")
+
+
+@transaction.atomic
+def inspection_update(*, inspection: Inspection, by, **fields) -> Inspection:
+    """Change the details of a draft inspection: the same rules as recording (draft only, staff of
+    its unit), the group and the inspectors in the user's unit, one history row naming the fields."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"inspection_update cannot change {sorted(unknown)}")
+    inspection = _locked(inspection)
+    _check(inspection, Action.RECORD, by)
+    errors: dict[str, list] = {}
+    group = fields.get("group")
+    if group is not None and not _in_scope(by, group):
+        errors["group"] = [_("The inspection group %(group)s is outside your unit.") % {"group": group}]
+    for person in fields.get("inspectors", ()):
+        membership = getattr(person, "membership", None)
+        if by is not None and (membership is None or not _in_scope(by, membership.unit)):
+            errors.setdefault("inspectors", []).append(
+                _("%(person)s is not in your unit.") % {"person": person.get_full_name() or person.username})
+    if errors:
+        raise ValidationError(errors)
+    changed = []
+    for name, value in fields.items():
+        if name == "inspectors":
+            if {p.pk for p in value} != set(inspection.inspectors.values_list("pk", flat=True)):
+                inspection.inspectors.set(value)
+                changed.append(name)
+        elif getattr(inspection, name) != value:
+            setattr(inspection, name, value)
+            changed.append(name)
+    if not changed:
+        return inspection
+    inspection.full_clean(exclude=["created_by"])
+    columns = [name for name in changed if name != "inspectors"]
+    if columns:
+        inspection.save(update_fields=columns)
+    _event(inspection, InspectionEvent.Action.EDITED, from_status=inspection.status, to_status=inspection.status,
+           by=by, comment=", ".join(str(Inspection._meta.get_field(n).verbose_name) for n in changed))
+    return inspection
+
+
+def inspections_follow_site(*, site: Site, old_unit: OrgUnit, new_unit: OrgUnit, by) -> None:
+    """org.services.site_move's follower: the site's inspections belong to its new unit, each with a
+    history row, in the move's transaction (rows locked)."""
+    inspections = list(Inspection.objects.select_for_update().filter(site=site).order_by("pk"))
+    for inspection in inspections:
+        inspection.unit = new_unit
+    Inspection.objects.bulk_update(inspections, ["unit"])
+    InspectionEvent.objects.bulk_create([
+        InspectionEvent(inspection=inspection, action=InspectionEvent.Action.MOVED, from_status=inspection.status,
+                        to_status=inspection.status, actor=by,
+                        comment=_("With its site from %(old)s to %(new)s.") % {"old": old_unit, "new": new_unit})
+        for inspection in inspections])

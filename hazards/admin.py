@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline, UnitScopedAdminMixin
+from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline
+from org.admin_scope import ScopedAdminMixin
 
 from . import services
 from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check
@@ -113,7 +114,7 @@ class HazardAdminForm(forms.ModelForm):
 
 
 @admin.register(Hazard)
-class HazardAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
+class HazardAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     form = HazardAdminForm
     list_display = ("number", "site", "unit", "category", "severity", "status", "deadline", "overdue",
                     "discovered_on")
@@ -190,7 +191,7 @@ class HazardAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(RiskCategory)
-class RiskCategoryAdmin(admin.ModelAdmin):
+class RiskCategoryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "score", "active")
     list_editable = ("score", "active")
     list_filter = ("active",)
@@ -202,8 +203,7 @@ class RiskCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin):
-    unit_field = "site__unit"
+class WhitelistEntryAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("site", "item", "frozen_until", "hazard", "created_by", "created_at", "revoked_at")
     list_filter = ("frozen_until", "revoked_at")
     search_fields = ("site__name", "site__code", "item__code", "item__title", "hazard__number")
@@ -222,8 +222,7 @@ class WhitelistEntryAdmin(IndexedSearchAdminMixin, UnitScopedAdminMixin, admin.M
 
 
 @admin.register(Notice)
-class NoticeAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
-    unit_field = "site__unit"
+class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("number", "kind", "site", "addressee", "deadline", "issued_by", "issued_at", "document_link",
                     "acknowledged_at")
     list_filter = ("kind", "language")

@@ -5,3 +5,22 @@ from django.utils.translation import gettext_lazy as _
 class HazardsConfig(AppConfig):
     name = "hazards"
     verbose_name = _("Hazards")
+
+    def ready(self):
+        from org import scoping
+        from org.services import site_move_follower
+
+        from .services import hazards_follow_site
+
+        scoping.register("hazards.Hazard", "unit")
+        # The risk dictionary scores every unit's sites alike: company-wide.
+        scoping.register("hazards.RiskCategory", scoping.SHARED)
+        for label in ("HazardPhoto", "HazardEvent", "WorkOrderReply", "ExtensionRequest", "ServiceRecord",
+                      "AuthorityReport", "Acceptance"):
+            scoping.register(f"hazards.{label}", "hazard__unit")
+        scoping.register("hazards.ReplyPhoto", "reply__hazard__unit")
+        # A notice belongs to its site's unit (its `unit` is the issuing unit, printed on it).
+        scoping.register("hazards.Notice", "site__unit")
+        scoping.register("hazards.Notice_hazards", "notice__site__unit")
+        scoping.register("hazards.WhitelistEntry", "site__unit")
+        site_move_follower(hazards_follow_site)

@@ -40,6 +40,13 @@ def hazard_edited(hazard, *, by, from_status, changes: dict[str, tuple]) -> Haza
                    changes={field: [_show(old), _show(new)] for field, (old, new) in changes.items()})
 
 
+def hazard_moved(hazard, *, by, old_unit, new_unit) -> HazardEvent:
+    """The hazard followed its site to another owning unit (org.services.site_move): an edit of the
+    unit, so the history reads like any other change of a field."""
+    return _record(hazard, Action.EDIT, by=by, from_status=hazard.status,
+                   changes={"unit": [_show(old_unit), _show(new_unit)]}, moved_with_site=hazard.site.code)
+
+
 def _show(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value

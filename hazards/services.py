@@ -667,3 +667,18 @@ def whitelist_revoke(*, entry, by) -> WhitelistEntry:
         entry.revoked_at = timezone.now()
         entry.save(update_fields=["revoked_at"])
     return entry
+
+
+def hazards_follow_site(*, site, old_unit, new_unit, by) -> None:
+    """org.services.site_move's follower: the site's hazards (whatever their status: a closed file
+    is still the unit's record) belong to its new unit, each locked, its version raised (an open
+    form is then "changed meanwhile") and one history row written, in the move's transaction. The
+    site's notices belong to the site's unit already (their `unit` stays the issuing unit printed on
+    them)."""
+    hazards = list(Hazard.objects.select_for_update(of=("self",)).select_related("site")
+                   .filter(site=site).order_by("pk"))
+    for hazard in hazards:
+        hazard.unit = new_unit
+        hazard.version += 1
+        hazard.save(update_fields=["unit", "version", "updated_at"])
+        events.hazard_moved(hazard, by=by, old_unit=old_unit, new_unit=new_unit)

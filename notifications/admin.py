@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from org.admin import UnitScopedAdminMixin
+from org.admin_scope import ScopedAdminMixin
 
 from . import services
 from .models import Channel, Heartbeat, Kind, Message, NotificationConfig
@@ -16,7 +16,7 @@ from .rendering import SAMPLE_CONTEXT, render_message
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "last_run_at", "runs", "worker")
     readonly_fields = ("name", "last_run_at", "runs", "worker")
 
@@ -31,7 +31,7 @@ class PreviewForm(forms.Form):
 
 
 @admin.register(Message)
-class MessageAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The outbox: read-only rows (written by the business actions), filters, search, and a resend
     action that queues the same row again. Unit administrators see their units' messages;
     messages about no unit only superusers see."""
@@ -109,7 +109,7 @@ class MessageAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(NotificationConfig)
-class NotificationConfigAdmin(admin.ModelAdmin):
+class NotificationConfigAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """One row of settings, for superusers only (it applies to the whole installation)."""
 
     list_display = ("__str__", "reminder_offsets", "supervision_after_days", "leader_escalation_after_days",

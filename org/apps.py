@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +10,31 @@ class OrgConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_sync_role_groups, dispatch_uid="org.sync_role_groups")
+        _register_scopes()
+
+
+# The project's own apps; every other app's models and admins are for superusers only.
+OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications")
+
+
+def _register_scopes():
+    from django.conf import settings
+    from django.contrib import admin
+
+    from . import scoping
+    from .admin_scope import restrict_foreign_admins
+
+    scoping.register("org.OrgUnit", "")
+    scoping.register("org.Site", "unit")
+    scoping.register("org.Membership", "unit")
+    scoping.register(settings.AUTH_USER_MODEL, "membership__unit")
+    # Gap-free counters and one-time tokens are machinery, never edited by hand.
+    scoping.register("org.NumberCounter", scoping.RESTRICTED)
+    scoping.register("org.SubmissionToken", scoping.RESTRICTED)
+    for app in apps.get_app_configs():
+        if app.label not in OWN_APPS:
+            scoping.register_app(app.label, scoping.RESTRICTED)
+    restrict_foreign_admins(admin.site, OWN_APPS)
 
 
 def _sync_role_groups(sender, **kwargs):

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -31,8 +31,19 @@ def _base36(number: int) -> str:
     return out or "0"
 
 
+def check_unit_in_scope(by, unit: OrgUnit | None) -> None:
+    """Refuse a write that would put a row in (or take it from) a unit outside `by`'s subtree; `by`
+    None is the system (seed, import commands). Forms limit their choices first: this is the last
+    line, for any caller that forgets."""
+    from .scoping import unit_in_scope
+
+    if by is not None and not unit_in_scope(by, unit):
+        raise PermissionDenied("unit outside the user's scope")
+
+
 @transaction.atomic
-def orgunit_create(*, code: str, name: str, kind: str, parent: OrgUnit | None = None) -> OrgUnit:
+def orgunit_create(*, code: str, name: str, kind: str, parent: OrgUnit | None = None, by=None) -> OrgUnit:
+    check_unit_in_scope(by, parent)
     if parent is not None:
         # Lock the parent so two children created at once do not get the same path.
         parent = OrgUnit.objects.select_for_update().get(pk=parent.pk)
@@ -45,8 +56,13 @@ def orgunit_create(*, code: str, name: str, kind: str, parent: OrgUnit | None = 
 
 
 @transaction.atomic
-def orgunit_update(*, unit: OrgUnit, name: str, kind: str, parent: OrgUnit | None, active: bool) -> OrgUnit:
+def orgunit_update(*, unit: OrgUnit, name: str, kind: str, parent: OrgUnit | None, active: bool,
+                   by=None) -> OrgUnit:
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    check_unit_in_scope(by, unit)
+    if (parent.pk if parent else None) != unit.parent_id:
+        check_unit_in_scope(by, unit.parent)  # a branch account cannot move its own root unit
+        check_unit_in_scope(by, parent)
     if parent is not None and parent.path.startswith(unit.path):
         raise ValidationError({"parent": _("A unit cannot be moved under itself or its own subunit.")})
     unit.name, unit.kind, unit.active = name, kind, active
@@ -73,10 +89,62 @@ def _rewrite_subtree(old_prefix: str, new_prefix: str, depth_delta: int) -> None
 
 
 @transaction.atomic
-def site_create(**fields) -> Site:
+def site_create(*, by=None, **fields) -> Site:
     site = Site(**fields)
+    check_unit_in_scope(by, site.unit if site.unit_id else None)
     site.full_clean()
     site.save()
+    return site
+
+
+# Fields site_update changes; the owning unit only changes through site_move.
+SITE_FIELDS = ("name", "site_class", "category", "voltage_level", "address", "contact_name", "contact_email",
+               "contact_phone", "inspection_cycle_months", "active")
+
+
+@transaction.atomic
+def site_update(*, site: Site, by=None, **fields) -> Site:
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    check_unit_in_scope(by, site.unit)
+    unknown = set(fields) - set(SITE_FIELDS)
+    if unknown:
+        raise ValueError(f"site_update cannot change {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(site, name, value)
+    site.full_clean()
+    site.save(update_fields=list(fields) or None)
+    return site
+
+
+# The apps whose rows follow a site to its new unit: each registers a function
+# follower(*, site, old_unit, new_unit, by) from its AppConfig.ready(); org does not import them.
+SITE_MOVE_FOLLOWERS: list = []
+
+
+def site_move_follower(func):
+    if func not in SITE_MOVE_FOLLOWERS:
+        SITE_MOVE_FOLLOWERS.append(func)
+    return func
+
+
+@transaction.atomic
+def site_move(*, site: Site, unit: OrgUnit, by=None) -> Site:
+    """Move a site to another owning unit together with everything that is scoped through it, so
+    that one unit owns the site, its inspections, hazards and notices at every moment: the site row
+    is locked, each app's follower locks and moves its rows and writes their history, all in this
+    transaction. Both the old and the new unit must lie in `by`'s subtree."""
+    site = Site.objects.select_for_update().select_related("unit").get(pk=site.pk)
+    unit = OrgUnit.objects.get(pk=unit.pk)
+    check_unit_in_scope(by, site.unit)
+    check_unit_in_scope(by, unit)
+    if unit.pk == site.unit_id:
+        return site
+    old_unit = site.unit
+    site.unit = unit
+    site.full_clean()
+    site.save(update_fields=["unit"])
+    for follower in SITE_MOVE_FOLLOWERS:
+        follower(site=site, old_unit=old_unit, new_unit=unit, by=by)
     return site
 
 
@@ -93,9 +161,25 @@ def sync_role_groups() -> None:
         group.permissions.set([by_name[p] for p in perms if p in by_name])
 
 
+def roles_grantable_by(by) -> list[str]:
+    """The roles `by` may give: superusers any; other accounts every role but administrator
+    (only superusers make administrators)."""
+    if by is None or by.is_superuser:
+        return list(Role.values)
+    return [r for r in Role.values if r != Role.ADMIN]
+
+
 @transaction.atomic
-def membership_set(*, user, unit: OrgUnit, role: str, phone: str = "") -> Membership:
-    """Put a user in a unit with a role; keeps the role group and staff flag in step."""
+def membership_set(*, user, unit: OrgUnit, role: str, phone: str = "", by=None) -> Membership:
+    """Put a user in a unit with a role; keeps the role group and staff flag in step. The staff flag
+    follows the role (administrators use the Django admin); groups are the role's group only."""
+    if by is not None:
+        old = Membership.objects.filter(user=user).select_related("unit").first()
+        check_unit_in_scope(by, unit)
+        if old is not None:
+            check_unit_in_scope(by, old.unit)
+        if role not in roles_grantable_by(by) or (user.is_superuser and not by.is_superuser):
+            raise PermissionDenied("role not grantable")
     membership, _created = Membership.objects.update_or_create(
         user=user, defaults={"unit": unit, "role": role, "phone": phone}
     )
@@ -114,12 +198,13 @@ def membership_set(*, user, unit: OrgUnit, role: str, phone: str = "") -> Member
 
 @transaction.atomic
 def user_create(*, username: str, password: str, unit: OrgUnit, role: str, full_name: str = "",
-                email: str = "", phone: str = ""):
+                email: str = "", phone: str = "", by=None):
+    check_unit_in_scope(by, unit)
     user = User(username=username, first_name=full_name, email=email)
     user.set_password(password)
     user.full_clean()
     user.save()
-    membership_set(user=user, unit=unit, role=role, phone=phone)
+    membership_set(user=user, unit=unit, role=role, phone=phone, by=by)
     return user
 
 

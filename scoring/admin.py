@@ -4,12 +4,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from org.admin_scope import ScopedAdminMixin
+
 from . import services
 from .models import Standard, StandardItem
 
 
 @admin.register(Standard)
-class StandardAdmin(admin.ModelAdmin):
+class StandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "version", "status", "item_count", "total_points", "activated_at", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "version", "description")
@@ -87,7 +89,7 @@ class StandardItemForm(forms.ModelForm):
 
 
 @admin.register(StandardItem)
-class StandardItemAdmin(admin.ModelAdmin):
+class StandardItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Items of drafts are edited here through the services, which keep parents' points in step;
     items of active and retired versions are read-only."""
 
