@@ -25,7 +25,7 @@ from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 from org.validators import validate_not_before
 
-from . import events
+from . import events, outbox
 from .lifecycle import (
     FIXED_AFTER_NOTIFY,
     Action,
@@ -383,6 +383,7 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
     _issue(notice, locked)
     for hazard in locked:
         events.hazard_notified(hazard, by=by, from_status=hazard._from_status, notice=notice)
+    outbox.notice_issued(notice, locked)
     return notice
 
 
@@ -472,6 +473,7 @@ def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_v
     else:
         _save(hazard, [])
         events.extension_denied(hazard, by=by, from_status=hazard.status, extension=extension)
+    outbox.extension_decided(extension, hazard)
     return extension
 
 
@@ -507,6 +509,7 @@ def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_v
     _issue(notice, [hazard])
     events.hazard_supervised(hazard, by=by, from_status=hazard.status, notice=notice, old_deadline=old_deadline,
                              days_overdue=days_overdue)
+    outbox.notice_issued(notice, [hazard])
     return notice
 
 
@@ -614,6 +617,7 @@ def hazard_reject(*, hazard, reason, by, expected_version=None) -> Acceptance:
     hazard.status = S.RECTIFYING
     _save(hazard, ["status"])
     events.hazard_rejected(hazard, by=by, from_status=from_status, acceptance=acceptance)
+    outbox.reply_rejected(acceptance, hazard)
     return acceptance
 
 

@@ -7,7 +7,8 @@ without its own template for a channel uses `notifications/<channel>/default.txt
 Context that the templates read (the business phase passes what applies; dates may be date
 objects, they are written YYYY-MM-DD): recipient_name, about_label, url (absolute), hazard_number,
 site_name, deadline, new_deadline, notice_number, days (days left or overdue), approved (bool),
-comment, hazards (for digests: dicts with number, site_name, deadline, days_overdue), plus
+comment, hazards (for digests: dicts with number, site_name, deadline, days_overdue; total: how
+many in all, more: how many beyond those listed), plus
 signature and site_url, which the renderer adds.
 """
 
@@ -56,10 +57,13 @@ def render_message(*, channel: str, kind: str, context: dict | None = None, lang
     """Render the subject and body of a message in `language` (default: LANGUAGE_CODE)."""
     from .selectors import notification_config
 
-    config = notification_config()
     ctx = {k: _plain(v) for k, v in (context or {}).items()}
     ctx.setdefault("site_url", settings.SITE_URL.rstrip("/"))
-    ctx.setdefault("signature", config.sms_signature)
+    if "hazards" in ctx:  # a digest: how many in all, and beyond those listed
+        ctx.setdefault("total", len(ctx["hazards"]))
+        ctx.setdefault("more", max(ctx["total"] - len(ctx["hazards"]), 0))
+    if "signature" not in ctx:  # a scan passes it once for thousands of messages (no query each)
+        ctx["signature"] = notification_config().sms_signature
     ctx["kind"] = kind
     try:
         template = select_template(template_names(channel, kind))
@@ -98,5 +102,7 @@ SAMPLE_CONTEXT = {
         {"number": "YH-2026-000131", "site_name": "城东水厂", "deadline": datetime.date(2026, 11, 27),
          "days_overdue": 3},
     ],
+    "total": 2,
+    "more": 0,
     "url": "/hazards/123/",
 }

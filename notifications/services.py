@@ -165,8 +165,8 @@ def _message_build(*, channel: str, kind: str, dedupe_key: str, recipient_user=N
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX:
         raise ValidationError({"dedupe_key": "a dedupe key of 1 to 255 characters is required"})
     about_label = about_label or (str(about) if about is not None else "")
-    if unit is None and about is not None:
-        unit = getattr(about, "unit", None)
+    # The unit by id: a scan passes rows loaded without their unit (no query per message).
+    unit_id = unit.pk if unit is not None else getattr(about, "unit_id", None)
     if body is None:
         rendered = render_message(channel=channel, kind=kind, language=language, context={
             "recipient_name": recipient_name, "about_label": about_label, "url": _absolute(url), **(context or {}),
@@ -179,7 +179,7 @@ def _message_build(*, channel: str, kind: str, dedupe_key: str, recipient_user=N
         channel=channel, kind=kind, dedupe_key=dedupe_key, recipient_user=recipient_user, recipient_address=address,
         recipient_name=recipient_name[:100], language=language,
         about_type=ContentType.objects.get_for_model(about) if about is not None else None,
-        about_id=about.pk if about is not None else None, about_label=about_label[:200], unit=unit,
+        about_id=about.pk if about is not None else None, about_label=about_label[:200], unit_id=unit_id,
         subject=(subject or "")[:255], body=body, html_body=html_body, url=url,
         attachments=[a.as_json() for a in attachments],
         status=Message.Status.SENT if in_app else Message.Status.QUEUED,
