@@ -143,3 +143,16 @@ def home_panel(*, user) -> dict:
               .filter(Q(created_by_id=user.pk) | Q(pk__in=mine), status=Inspection.Status.DRAFT)
               .order_by("-date", "-id")[:6])
     return {"template": "audits/_home_panel.html", "drafts": list(drafts)}
+
+
+def reopened_inspections(*, user) -> QuerySet[Inspection]:
+    """Drafts that a manager reopened after submission (with a reason): they wait for their
+    inspectors to correct and submit them again (the "my work" list)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import InspectionEvent
+
+    reopened = InspectionEvent.objects.filter(inspection=OuterRef("pk"), action=InspectionEvent.Action.REOPENED)
+    queryset = (Inspection.objects.select_related("site", "unit")
+                .filter(Exists(reopened), status=Inspection.Status.DRAFT))
+    return scope_queryset(queryset, user)

@@ -230,6 +230,25 @@ class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "issued_at"
     list_select_related = ("site", "issued_by")
     show_full_result_count = False
+    actions = ["send_email"]
+
+    @admin.action(description=_("Send the notice e-mail (with its PDF) to the addressee"), permissions=["view"])
+    def send_email(self, request, queryset):
+        """Through the same service as the hazard page's button: role and unit scope checked, one
+        new outbox message per notice."""
+        sent, refused = [], []
+        for notice in queryset.select_related("site__unit"):
+            try:
+                services.notice_email_send(notice=notice, by=request.user)
+                sent.append(notice.number)
+            except (ActionRefused, ValidationError) as exc:
+                reason = exc.message if isinstance(exc, ActionRefused) else " ".join(exc.messages)
+                refused.append(f"{notice.number}: {reason}")
+        if sent:
+            self.message_user(request, _("Queued for sending: %(numbers)s.") % {"numbers": ", ".join(sent)},
+                              messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in Notice._meta.fields), "hazards", "document_link"]

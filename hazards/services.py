@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from org.documents import RenderError, render_error_message
-from org.selectors import user_membership
+from org.selectors import user_membership, user_sees_everything
 from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 from org.validators import validate_not_before
@@ -28,6 +28,7 @@ from org.validators import validate_not_before
 from . import events, outbox
 from .lifecycle import (
     FIXED_AFTER_NOTIFY,
+    TRANSITIONS,
     Action,
     ActionRefused,
     ChangedMeanwhile,
@@ -475,6 +476,31 @@ def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_v
         events.extension_denied(hazard, by=by, from_status=hazard.status, extension=extension)
     outbox.extension_decided(extension, hazard)
     return extension
+
+
+@transaction.atomic
+def notice_email_send(*, notice: Notice, by, to: str = ""):
+    """Send an issued notice's e-mail (its stored PDF attached) again, to the addressee or to `to`:
+    the button on the hazard page and the admin action. For the roles that issue notices, within
+    their unit subtree; a new outbox message each time, recording who asked."""
+    from notifications.services import notice_email_enqueue
+
+    if not getattr(by, "is_authenticated", False) or not by.is_active:
+        raise ActionRefused(_("Please sign in first."))
+    if not user_sees_everything(by):
+        membership = user_membership(by)
+        if membership is None or not notice.site.unit.path.startswith(membership.unit.path):
+            raise ActionRefused(_("Notice not found."))
+    transition = TRANSITIONS[Action.NOTIFY]
+    if not by.is_superuser and getattr(user_membership(by), "role", None) not in transition.roles:
+        raise ActionRefused(_("Your role may not send notices."))
+    to = (to or "").strip()
+    if not to and not notice.addressee_email:
+        raise ValidationError({"to": _("The notice has no addressee e-mail: enter the address to send it to.")})
+    try:
+        return notice_email_enqueue(notice=notice, to=to, resend=True, by=by)
+    except ValidationError:
+        raise ValidationError({"to": _("Enter a valid e-mail address.")}) from None
 
 
 def default_escalation() -> str:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.hazard_edit, name="hazard_edit"),
     path("<int:pk>/act/<slug:action>/", views.hazard_action, name="hazard_action"),
     path("notices/<int:pk>/document/", views.notice_file, name="notice_file"),
+    path("notices/<int:pk>/email/", views.notice_email, name="notice_email"),
     path("notices/<int:pk>/signed/", views.notice_file, {"which": "signed"}, name="notice_signed_scan"),
     path("reports/<int:pk>/document/", views.report_file, name="report_file"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),

@@ -124,6 +124,7 @@ def _detail_context(request, hazard) -> dict:
                                                                                           today=today)],
         "notify_missing": (lifecycle.notify_missing(hazard, today)
                            if hazard.status == Hazard.Status.REGISTERED else []),
+        "may_send_notice": _may(request.user, Action.NOTIFY),
         "status_labels": dict(Hazard.Status.choices),
         "action_labels": dict(Action.choices),
     }
@@ -529,6 +530,29 @@ def create_from_inspection(request, pk: int):
             messages.info(request, _("No new hazards: every finding of %(number)s already has its hazard.")
                           % {"number": inspection.number})
     return redirect(f"{reverse('hazards:hazard_list')}?{urlencode({'inspection': inspection.pk})}")
+
+
+@login_required
+@once_per_token
+@require_POST
+def notice_email(request, pk: int):
+    """The notice's "send e-mail" button: its PDF to the addressee (or the address typed), queued in
+    the outbox. Back to the hazard page the button was on."""
+    notice = org_selectors.get_for_user_or_404(Notice.objects.select_related("site__unit", "unit"), request.user,
+                                               unit_field="site__unit", pk=pk)
+    hazards = notice.hazards.order_by("number")
+    back = hazards.filter(pk=parse_id(request.POST.get("hazard"))).first() or hazards.first()
+    target = reverse("hazards:hazard_detail", args=[back.pk]) + "#documents-card"
+    try:
+        message = services.notice_email_send(notice=notice, by=request.user, to=request.POST.get("to", ""))
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The e-mail of notice %(number)s to %(address)s is queued for sending.")
+                         % {"number": notice.number, "address": message.recipient_address})
+    return redirect(target)
 
 
 # ---------------------------------------------------------------- scoped downloads (never a public media URL)

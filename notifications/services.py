@@ -256,10 +256,11 @@ def chunks(ids: Iterable[int], size: int) -> list[list[int]]:
 
 # --- documents -----------------------------------------------------------------------------------
 
-def notice_email_enqueue(*, notice, to: str = "", resend: bool = False) -> Message:
+def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None) -> Message:
     """The e-mail of an issued hazard or supervision notice, with its stored PDF attached, to the
     party (the notice's addressee e-mail) or to `to`. Once per notice and address, unless `resend`
-    (a deliberate re-send: a new message each time). In the notice's language."""
+    (a deliberate re-send: a new message each time; `by`, the user who asked, is recorded on it).
+    In the notice's language."""
     from django.core.validators import validate_email
 
     from hazards.models import Notice
@@ -273,7 +274,7 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False) -> Messa
     kind = Kind.NOTICE_ISSUED if notice.kind == Notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
     first = notice.hazards.order_by("number").first()
     discriminators = [f"resend-{timezone.now():%Y%m%dT%H%M%S.%f}"] if resend else []
-    return message_enqueue(
+    message = message_enqueue(
         channel=Channel.EMAIL, kind=kind, about=notice, about_label=notice.number, unit=notice.unit,
         dedupe_key=dedupe_key(kind, Channel.EMAIL, notice, address, *discriminators),
         recipient_address=address, recipient_name="" if to else notice.addressee, language=notice.language,
@@ -281,3 +282,7 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False) -> Messa
                  "new_deadline": notice.deadline, "hazard_number": first.number if first else ""},
         attachments=[notice_attachment(notice)],
     )
+    if by is not None and message.was_created:
+        message.resent_by, message.resent_at = by, timezone.now()
+        message.save(update_fields=["resent_by", "resent_at"])
+    return message

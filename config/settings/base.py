@@ -245,7 +245,9 @@ PDF_MAX_MB = env.int("PDF_MAX_MB", default=50)
 PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
 
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
-HOME_PANELS = ["hazards.selectors.home_panel", "audits.selectors.home_panel"]
+HOME_PANELS = ["hazards.selectors.my_work_panel", "hazards.selectors.home_panel", "audits.selectors.home_panel"]
+# The home page's "my work" list shows hazards due within this many days.
+MY_WORK_DUE_DAYS = env.int("MY_WORK_DUE_DAYS", default=7)
 
 # Pagination of lists.
 PAGE_SIZE = 25
