@@ -55,6 +55,10 @@ def template_names(channel: str, kind: str) -> list[str]:
 
 def render_message(*, channel: str, kind: str, context: dict | None = None, language: str | None = None) -> Rendered:
     """Render the subject and body of a message in `language` (default: LANGUAGE_CODE)."""
+    return _finish(channel, _render_text(channel, kind, _context(kind, context), language))
+
+
+def _context(kind: str, context: dict | None) -> dict:
     from .selectors import notification_config
 
     ctx = {k: _plain(v) for k, v in (context or {}).items()}
@@ -65,17 +69,59 @@ def render_message(*, channel: str, kind: str, context: dict | None = None, lang
     if "signature" not in ctx:  # a scan passes it once for thousands of messages (no query each)
         ctx["signature"] = notification_config().sms_signature
     ctx["kind"] = kind
+    return ctx
+
+
+def _render_text(channel: str, kind: str, ctx: dict, language: str | None) -> str:
     try:
         template = select_template(template_names(channel, kind))
     except TemplateDoesNotExist as exc:  # pragma: no cover - default.txt exists for every channel
         raise ValueError(f"no template for {channel}/{kind}") from exc
     with translation.override(language or settings.LANGUAGE_CODE):
         ctx.setdefault("kind_label", str(Kind(kind).label) if kind in Kind.values else kind)
-        text = _tidy(template.render(ctx))
+        return _tidy(template.render(ctx))
+
+
+def _finish(channel: str, text: str) -> Rendered:
     if channel == Channel.SMS:
         return Rendered(subject="", body=_sms_cut(text))
     subject, _sep, body = text.partition("\n")
     return Rendered(subject=subject.strip()[:255], body=_tidy(body))
+
+
+class ShapeRenderer:
+    """Renders many messages that differ only in names, numbers and dates (a scan's thousands of
+    reminders) at the cost of a few: a template is rendered once per *shape* — channel, kind,
+    language and every context value that can change the wording (days for plurals, approved, …) —
+    with markers in place of the plain values, which are then put in by string replacement, escaped
+    as the template would have escaped them. The result equals render_message's (tested); contexts
+    it cannot shape (lists, values with line breaks or edge spaces) are rendered in full."""
+
+    # Values printed as they are, never tested or counted by the templates.
+    PLAIN = ("hazard_number", "site_name", "deadline", "new_deadline", "notice_number", "recipient_name",
+             "about_label", "url", "site_url", "signature")
+
+    def __init__(self):
+        self._shapes: dict[tuple, str] = {}
+
+    def render(self, *, channel: str, kind: str, context: dict | None = None, language: str | None = None) -> Rendered:
+        from django.utils.html import conditional_escape
+
+        ctx = _context(kind, context)
+        values = {k: v for k, v in ctx.items() if k in self.PLAIN and v}
+        if any(not isinstance(v, str) or "\n" in v or v != v.strip() or "\ue000" in v for v in values.values()) \
+                or any(isinstance(v, list | dict) for v in ctx.values()):
+            return render_message(channel=channel, kind=kind, context=context, language=language)
+        fixed = tuple(sorted((k, repr(v)) for k, v in ctx.items() if k not in values))
+        key = (channel, kind, language, tuple(sorted(values)), fixed)
+        shape = self._shapes.get(key)
+        if shape is None:
+            marked = {**ctx, **{k: f"\ue000{i}\ue001" for i, k in enumerate(sorted(values))}}
+            shape = self._shapes[key] = _render_text(channel, kind, marked, language)
+        text = shape
+        for i, k in enumerate(sorted(values)):
+            text = text.replace(f"\ue000{i}\ue001", str(conditional_escape(values[k])))
+        return _finish(channel, text)
 
 
 def _sms_cut(text: str) -> str:

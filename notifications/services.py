@@ -27,7 +27,7 @@ from django.utils import timezone
 from . import delivery
 from .attachments import AttachmentRef
 from .models import Channel, Heartbeat, Kind, Message, NotificationConfig
-from .rendering import render_message
+from .rendering import ShapeRenderer, render_message
 
 logger = logging.getLogger(__name__)
 
@@ -129,17 +129,21 @@ def message_enqueue_many(specs: Iterable[dict]) -> list[Message]:
     for chunk in chunks(keys, 900):
         taken.update(Message.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
     rows = []
+    # Thousands of messages of a few shapes: each template is rendered once per shape.
+    renderer = ShapeRenderer()
     for spec in specs:
         key = spec.get("dedupe_key") or ""
         if key and key in taken:
             continue
-        rows.append(_message_build(**spec))
+        rows.append(_message_build(**spec, renderer=renderer.render))
         taken.add(key)
     Message.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     new_keys = [row.dedupe_key for row in rows]
     written = []
+    # Read back without the texts (a scan's thousands of bodies are not needed again).
     for chunk in chunks(new_keys, 900):
-        written += Message.objects.filter(dedupe_key__in=chunk)
+        written += Message.objects.filter(dedupe_key__in=chunk).only(
+            "pk", "channel", "kind", "status", "dedupe_key", "recipient_user_id", "recipient_address")
     ids = [m.pk for m in written if m.channel != Channel.IN_APP and m.status == Message.Status.QUEUED]
     if ids:
         transaction.on_commit(partial(delivery.dispatch, ids), robust=True)
@@ -150,7 +154,7 @@ def _message_build(*, channel: str, kind: str, dedupe_key: str, recipient_user=N
                    recipient_name: str = "", about=None, about_label: str = "", unit=None,
                    language: str | None = None, context: dict | None = None, subject: str | None = None,
                    body: str | None = None, html_body: str = "", url: str = "",
-                   attachments: Sequence[AttachmentRef] = ()) -> Message:
+                   attachments: Sequence[AttachmentRef] = (), renderer=render_message) -> Message:
     """The unsaved outbox row, checked and rendered (see message_enqueue)."""
     address = _recipient_address(channel, recipient_user, recipient_address)
     language = _recipient_language(recipient_user, language)
@@ -168,7 +172,7 @@ def _message_build(*, channel: str, kind: str, dedupe_key: str, recipient_user=N
     # The unit by id: a scan passes rows loaded without their unit (no query per message).
     unit_id = unit.pk if unit is not None else getattr(about, "unit_id", None)
     if body is None:
-        rendered = render_message(channel=channel, kind=kind, language=language, context={
+        rendered = renderer(channel=channel, kind=kind, language=language, context={
             "recipient_name": recipient_name, "about_label": about_label, "url": _absolute(url), **(context or {}),
         })
         subject = rendered.subject if subject is None else subject
