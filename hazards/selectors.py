@@ -113,11 +113,20 @@ def _work_role(user) -> str | None:
     return membership.role if membership else None
 
 
+def _listed(queryset, order) -> tuple[list, int]:
+    """The first MY_WORK_ITEMS rows and the count of all, in one query (COUNT(*) OVER () is
+    computed before the LIMIT)."""
+    from django.db.models import Window
+
+    rows = list(queryset.annotate(_total=Window(Count("pk"))).order_by(*order)[:MY_WORK_ITEMS])
+    return rows, (rows[0]._total if rows else 0)
+
+
 def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
     """What waits for this user, by what their role may do, in their unit subtree: extension
     requests to decide, replies to accept, notices awaiting acknowledgement, reopened inspections,
     hazards due within MY_WORK_DUE_DAYS and overdue hazards. Each row links to the page where the
-    action is taken. A constant number of queries (one count and one short list per section)."""
+    action is taken. One query per section (its rows and its count together)."""
     from django.conf import settings
     from django.db.models import Exists, OuterRef
     from django.urls import reverse
@@ -134,16 +143,14 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
     may = {action: role in TRANSITIONS[action].roles for action in
            (Action.APPROVE_EXTENSION, Action.ACCEPT, Action.ACKNOWLEDGE, Action.SUPERVISE, Action.SERVICE)}
     due_until = today + datetime.timedelta(days=settings.MY_WORK_DUE_DAYS)
-    due_soon = Q(status__in=DEADLINE_STATES, deadline__gte=today, deadline__lte=due_until)
     hazards = scope_queryset(Hazard.objects.select_related("site"), user)
-    counts = hazards.aggregate(
-        pending=Count("id", filter=Q(status=Hazard.Status.PENDING_ACCEPTANCE)),
-        due_soon=Count("id", filter=due_soon), overdue=Count("id", filter=overdue_q(today)))
     ledger = reverse("hazards:hazard_list")
     sections = []
 
-    def section(key, title, count, rows, more_url=""):
-        sections.append({"key": key, "title": title, "count": count, "rows": rows, "more_url": more_url})
+    def section(key, title, listed, row, more_url=""):
+        rows, count = listed
+        sections.append({"key": key, "title": title, "count": count, "rows": [row(r) for r in rows],
+                         "more_url": more_url})
 
     def hazard_row(hazard, url, note=""):
         return {"label": hazard.number, "text": hazard.site.name, "note": note, "url": url}
@@ -151,41 +158,37 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
     if may[Action.APPROVE_EXTENSION]:
         extensions = scope_queryset(ExtensionRequest.objects.select_related("hazard__site").filter(
             status=ExtensionRequest.Status.PENDING, hazard__status__in=DEADLINE_STATES), user, "hazard__unit")
-        rows = [hazard_row(e.hazard, reverse("hazards:hazard_detail", args=[e.hazard_id]) + "#hazard-actions",
-                           _("until %(date)s") % {"date": e.requested_deadline.isoformat()})
-                for e in extensions.order_by("requested_at", "id")[:MY_WORK_ITEMS]]
-        section("extensions", _("Extension requests to decide"), extensions.count(), rows)
+        section("extensions", _("Extension requests to decide"), _listed(extensions, ["requested_at", "id"]),
+                lambda e: hazard_row(e.hazard, reverse("hazards:hazard_detail", args=[e.hazard_id]) + "#hazard-actions",
+                                     _("until %(date)s") % {"date": e.requested_deadline.isoformat()}))
     if may[Action.ACCEPT]:
-        rows = [hazard_row(h, reverse("hazards:hazard_action", args=[h.pk, Action.ACCEPT]))
-                for h in hazards.filter(status=Hazard.Status.PENDING_ACCEPTANCE).order_by("updated_at", "id")
-                [:MY_WORK_ITEMS]]
-        section("replies", _("Replies to accept"), counts["pending"], rows, f"{ledger}?status=pending_acceptance")
+        section("replies", _("Replies to accept"),
+                _listed(hazards.filter(status=Hazard.Status.PENDING_ACCEPTANCE), ["updated_at", "id"]),
+                lambda h: hazard_row(h, reverse("hazards:hazard_action", args=[h.pk, Action.ACCEPT])),
+                f"{ledger}?status=pending_acceptance")
     if may[Action.ACKNOWLEDGE]:
         waiting = Hazard.objects.filter(notices=OuterRef("pk"), status=Hazard.Status.NOTIFIED)
         notices = scope_queryset(Notice.objects.select_related("site").filter(
             Exists(waiting), kind=Notice.Kind.HAZARD, acknowledged_at__isnull=True), user, "site__unit")
-        first = Hazard.objects.filter(notices=OuterRef("pk"), status=Hazard.Status.NOTIFIED).order_by("number")
-        listed = notices.annotate(first_hazard=first.values("pk")[:1]).order_by("issued_at", "id")[:MY_WORK_ITEMS]
-        rows = [{"label": n.number, "text": n.site.name, "note": _("issued %(date)s") % {
-                    "date": timezone.localdate(n.issued_at).isoformat()},
-                 "url": reverse("hazards:hazard_action", args=[n.first_hazard, Action.ACKNOWLEDGE])}
-                for n in listed]
-        section("acknowledgements", _("Notices awaiting acknowledgement"), notices.count(), rows)
+        notices = notices.annotate(first_hazard=waiting.order_by("number").values("pk")[:1])
+        section("acknowledgements", _("Notices awaiting acknowledgement"), _listed(notices, ["issued_at", "id"]),
+                lambda n: {"label": n.number, "text": n.site.name,
+                           "note": _("issued %(date)s") % {"date": timezone.localdate(n.issued_at).isoformat()},
+                           "url": reverse("hazards:hazard_action", args=[n.first_hazard, Action.ACKNOWLEDGE])})
     if may[Action.SERVICE]:  # the roles that record inspections
-        inspections = reopened_inspections(user=user)
-        rows = [{"label": i.number, "text": i.site.name if i.site else i.unit.name,
-                 "note": i.date.isoformat(), "url": reverse("audits:inspection_record", args=[i.pk])}
-                for i in inspections.order_by("-date", "-id")[:MY_WORK_ITEMS]]
-        section("reopened", _("Reopened inspections"), inspections.count(), rows)
-    rows = [hazard_row(h, reverse("hazards:hazard_detail", args=[h.pk]), h.deadline.isoformat())
-            for h in hazards.filter(due_soon).order_by("deadline", "id")[:MY_WORK_ITEMS]]
-    section("due_soon", _("Due within %(days)d days") % {"days": settings.MY_WORK_DUE_DAYS}, counts["due_soon"],
-            rows, f"{ledger}?deadline_from={today.isoformat()}&deadline_to={due_until.isoformat()}&status=open")
+        section("reopened", _("Reopened inspections"), _listed(reopened_inspections(user=user), ["-date", "-id"]),
+                lambda i: {"label": i.number, "text": i.site.name if i.site else i.unit.name,
+                           "note": i.date.isoformat(), "url": reverse("audits:inspection_record", args=[i.pk])})
+    section("due_soon", _("Due within %(days)d days") % {"days": settings.MY_WORK_DUE_DAYS},
+            _listed(hazards.filter(status__in=DEADLINE_STATES, deadline__gte=today, deadline__lte=due_until),
+                    ["deadline", "id"]),
+            lambda h: hazard_row(h, reverse("hazards:hazard_detail", args=[h.pk]), h.deadline.isoformat()),
+            f"{ledger}?deadline_from={today.isoformat()}&deadline_to={due_until.isoformat()}&status=open")
     supervise = may[Action.SUPERVISE]
-    rows = [hazard_row(h, reverse("hazards:hazard_action", args=[h.pk, Action.SUPERVISE]) if supervise
-                       else reverse("hazards:hazard_detail", args=[h.pk]),
-                       _("%(days)d days overdue") % {"days": (today - h.deadline).days})
-            for h in hazards.filter(overdue_q(today)).order_by("deadline", "id")[:MY_WORK_ITEMS]]
-    section("overdue", _("Overdue hazards"), counts["overdue"], rows, f"{ledger}?overdue=yes")
+    section("overdue", _("Overdue hazards"), _listed(hazards.filter(overdue_q(today)), ["deadline", "id"]),
+            lambda h: hazard_row(h, reverse("hazards:hazard_action", args=[h.pk, Action.SUPERVISE]) if supervise
+                                 else reverse("hazards:hazard_detail", args=[h.pk]),
+                                 _("%(days)d days overdue") % {"days": (today - h.deadline).days}),
+            f"{ledger}?overdue=yes")
     return {"template": "hazards/_my_work.html", "sections": sections,
             "total": sum(s["count"] for s in sections)}
