@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import random
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 
 from org.models import Membership, OrgUnit, Role, Site
 from scoring.models import Standard, StandardItem
+from scoring.rules import cents
 
 from . import services
 from .models import Inspection
@@ -133,13 +134,12 @@ SITE_INSPECTIONS = [
 ]
 DRAFT_SITE = ("S0003", datetime.date(2026, 11, 20))
 SELF_ASSESSMENT_UNIT = ("JZ-E", datetime.date(2026, 6, 30))
-CENT = Decimal("0.01")
 
 
 def _member(unit: OrgUnit, role: str):
     """A person of `role` whose unit contains `unit` (the nearest one)."""
     memberships = Membership.objects.filter(role=role).select_related("user", "unit")
-    fitting = [m for m in memberships if unit.path.startswith(m.unit.path)]
+    fitting = [m for m in memberships if m.unit.is_ancestor_of(unit)]
     fitting.sort(key=lambda m: -len(m.unit.path))
     return fitting[0].user if fitting else None
 
@@ -157,7 +157,7 @@ def _record(inspection: Inspection, *, deductions: int, rng: random.Random, by, 
         if leaf.pk in deducted:
             finding, problem, measure = next(v for k, v in FINDINGS.items() if k in leaf.title)
             share = Decimal(rng.choice(["0", "0.25", "0.5", "0.6"]))
-            earned = (leaf.points * share).quantize(CENT, rounding=ROUND_HALF_UP)
+            earned = cents(leaf.points * share)
             services.result_save(inspection=inspection, item=leaf, earned=earned, not_applicable=False, by=by,
                                  finding=finding, problem=problem, measure=measure,
                                  serious_problems=1 if leaf.serious else 0)

@@ -6,25 +6,25 @@ two files and the detail page always show the same figures."""
 from __future__ import annotations
 
 import io
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.dates import today_local
 from org.documents import render_pdf
+from scoring import rules
 
 from . import selectors
 from .models import Inspection
 
 PDF_TEMPLATE = "audits/pdf/inspection_report.html"
-CENT = Decimal("0.01")
 FORMATS = ("pdf", "xlsx")
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 
 
-def cents(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+cents = rules.cents  # the old name, kept for importers
 
 
 def report_context(inspection: Inspection) -> dict:
@@ -40,7 +40,7 @@ def report_context(inspection: Inspection) -> dict:
         "problems": selectors.inspection_problems(inspection),
         "inspectors": [u.get_full_name() or u.username for u in inspection.inspectors.all()],
         "target": inspection.site or inspection.unit,
-        "generated_on": timezone.localdate(),
+        "generated_on": today_local(),
     }
 
 
@@ -103,7 +103,7 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         for row in context["rows"]:
             table.append([
                 row.code, row.title, cents(row.possible), cents(row.earned),
-                cents(row.rate) if row.rate is not None else "—", row.serious_problems,
+                rules.rate_cell(row.rate), row.serious_problems,
             ])
             line = table.max_row
             table.cell(line, 2).alignment = Alignment(indent=row.depth, wrap_text=True, vertical="top")
@@ -157,7 +157,7 @@ def _summary_sheet(sheet, context: dict, bold) -> None:
         (_("Status"), inspection.get_status_display()),
         (_("Standard points"), cents(total.possible)),
         (_("Earned points"), cents(total.earned)),
-        (_("Score rate (%)"), cents(total.rate) if total.rate is not None else "—"),
+        (_("Score rate (%)"), rules.rate_cell(total.rate)),
         (_("Serious problems"), total.serious_problems),
     ]
     for label, value in lines:

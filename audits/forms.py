@@ -1,9 +1,9 @@
 """Forms parse and offer scoped choices; the rules live in audits.services."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import today_local
 from org.uploads import PHOTO, UploadField
 from org.validators import LONG_TEXT_MAX, single_line, validate_past_date
 
@@ -47,7 +47,7 @@ class InspectionCreateForm(forms.Form):
         self.fields["standard"].queryset = selectors.standard_choices()
         self.fields["group"].queryset = selectors.group_choices(user=user)
         self.fields["inspectors"].queryset = selectors.inspector_choices(user=user)
-        self.fields["date"].initial = timezone.localdate
+        self.fields["date"].initial = today_local
         _bootstrap(self)
 
     def clean(self):
@@ -98,7 +98,7 @@ class ImportForm(forms.Form):
         self.fields["site"].queryset = selectors.site_choices(user=user)
         self.fields["unit"].queryset = selectors.unit_choices(user=user)
         self.fields["standard"].queryset = selectors.standard_choices()
-        self.fields["date"].initial = timezone.localdate
+        self.fields["date"].initial = today_local
         _bootstrap(self)
         self.fields["file"].widget.attrs["accept"] = (
             ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

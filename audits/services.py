@@ -24,8 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import today_local
 from org.models import OrgUnit, Site
-from org.selectors import user_root_unit, user_sees_everything
+from org.selectors import unit_in_scope
 from org.services import next_number
 from org.uploads import PHOTO, CheckedFile, check_upload
 from scoring.models import Standard, StandardItem
@@ -44,10 +45,8 @@ User = get_user_model()
 # ---------------------------------------------------------------- helpers
 
 def _in_scope(by, unit: OrgUnit) -> bool:
-    if by is None or user_sees_everything(by):
-        return True
-    root = user_root_unit(by)
-    return root is not None and unit.path.startswith(root.path)
+    # by=None: the system (a scheduled task), which acts for every unit.
+    return by is None or unit_in_scope(by, unit)
 
 
 def _locked(inspection: Inspection) -> Inspection:
@@ -165,7 +164,7 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
         raise ValidationError(errors)
 
     inspection = Inspection(
-        number=_next_number(timezone.localdate().year), title=title.strip(), kind=kind, standard=standard,
+        number=_next_number(today_local().year), title=title.strip(), kind=kind, standard=standard,
         site=site, unit=unit, group=group, date=date, created_by=by,
     )
     inspection.full_clean(exclude=["created_by"])  # None when the system creates it

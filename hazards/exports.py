@@ -4,6 +4,7 @@ in chunks (a server-side cursor on PostgreSQL) and are written row by row into t
 workbook in a temporary file, which the response then streams to the browser."""
 
 import datetime
+import functools
 import io
 import re
 import tempfile
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from . import lifecycle
+from . import rules
 from .models import Hazard
 
 CHUNK_SIZE = 2000
@@ -48,17 +49,7 @@ COLUMNS = [
     ("required_measures", lambda: _field_label("required_measures")),
     ("deadline", lambda: _field_label("deadline")),
     ("overdue_days", lambda: _("Days overdue")),
-    ("five_responsible_person", lambda: _field_label("five_responsible_person")),
-    ("five_measures", lambda: _field_label("five_measures")),
-    ("five_funds", lambda: _field_label("five_funds")),
-    ("five_deadline", lambda: _field_label("five_deadline")),
-    ("five_contingency_plan", lambda: _field_label("five_contingency_plan")),
-    ("plan_goal", lambda: _field_label("plan_goal")),
-    ("plan_methods", lambda: _field_label("plan_methods")),
-    ("plan_funds_materials", lambda: _field_label("plan_funds_materials")),
-    ("plan_organisation", lambda: _field_label("plan_organisation")),
-    ("plan_time_limit", lambda: _field_label("plan_time_limit")),
-    ("plan_safety_measures", lambda: _field_label("plan_safety_measures")),
+    *((name, functools.partial(_field_label, name)) for name in rules.MAJOR_FIELDS),
     ("supervision_count", lambda: _field_label("supervision_count")),
     ("notice_count", lambda: _("Notices issued")),
     ("created_at", lambda: _field_label("created_at")),
@@ -84,16 +75,13 @@ def export_rows(queryset, *, today: datetime.date):
     status_labels = {k: str(v) for k, v in Hazard.Status.choices}
     severity_labels = {k: str(v) for k, v in Hazard.Severity.choices}
     source_labels = {k: str(v) for k, v in Hazard.Source.choices}
-    deadline_states = {str(s) for s in lifecycle.DEADLINE_STATES}
     tz = timezone.get_current_timezone()
     notice_counts = Hazard.notices.through.objects.filter(hazard=OuterRef("pk")).values("hazard").annotate(
         n=Count("notice")).values("n")
     rows = queryset.annotate(notice_count=Subquery(notice_counts)).values(*VALUE_FIELDS, "notice_count")
     keys = [key for key, _label in COLUMNS]
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
-        deadline = row["deadline"]
-        row["overdue_days"] = ((today - deadline).days if deadline and row["status"] in deadline_states
-                               and deadline < today else None)
+        row["overdue_days"] = rules.days_overdue(row["status"], row["deadline"], today)
         row["discovered_by_name"] = row["discovered_by__first_name"] or row["discovered_by__username"]
         row["notice_count"] = row["notice_count"] or 0
         row["status"] = status_labels.get(row["status"], row["status"])

@@ -3,14 +3,13 @@ table (see Hazard.Meta.indexes); the choices offered are limited to what the use
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListedModelChoiceFilter, ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.forms import ID_MAX
 from org.models import OrgUnit, Site
 
-from . import lifecycle
+from . import rules
 from .models import Hazard, RiskCategory
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -75,12 +74,11 @@ class HazardFilter(ListFilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(status__in=lifecycle.OPEN_STATES)
+            return queryset.filter(rules.open_q())
         return queryset.filter(status=value)
 
     def filter_overdue(self, queryset, name, value):
-        today = self.today or lifecycle.local_today()
-        overdue = Q(status__in=lifecycle.DEADLINE_STATES, deadline__lt=today)
+        overdue = rules.overdue_q(self.today)
         if value == "yes":
             return queryset.filter(overdue)
         if value == "no":

@@ -19,17 +19,14 @@ from org.validators import (
     validate_plausible_date,
 )
 
+from . import rules
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = forms.Textarea(attrs={"rows": 3})
 LANGUAGES = (("zh-hans", "简体中文"), ("en", "English"))
 
-MAJOR_FIELDS = [
-    "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
-    "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
-    "plan_safety_measures",
-]
+MAJOR_FIELDS = list(rules.MAJOR_FIELDS)
 
 
 class BootstrapMixin:

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
 from .models import Hazard
 
 # (ordering key or None, label, css class): the ledger's columns.
@@ -60,7 +61,8 @@ def render_rows(hazards, *, today, selectable: bool) -> SafeString:
     rows = []
     for h in hazards:
         pk, status, deadline = h["id"], escape(h["status"]), h["deadline"]
-        late = (today - deadline).days if h["is_overdue"] else None
+        # is_overdue is the SQL form (rules.overdue_q); the days come from the same rule's Python form.
+        late = rules.days_overdue(h["status"], deadline, today) if h["is_overdue"] else None
         number, severity = escape(h["number"]), severity_labels.get(h["severity"], "")
         cells = []
         if selectable:

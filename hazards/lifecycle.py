@@ -6,8 +6,7 @@ Decisions where the issue was silent (see also the README section of the hazards
 - Party actions (acknowledge, request extension, submit reply) are recorded by staff on the
   party's behalf for now (roles inspector/manager/admin). `user=None` means "the responsible
   party through a verified channel" (the future portal) and is allowed for PARTY_ACTIONS only.
-- Overdue applies while the party owes the rectification: notified and rectifying, deadline
-  before today (the local date of settings.TIME_ZONE; sites have no time zone of their own).
+- Overdue, open and "ready to notify" are hazards.rules' (written once there).
 - EDIT: every detail while registered; once notified, the fields printed as commitments on the
   issued notice (deadline, severity, required measures) are fixed: the deadline moves only by an
   approved extension or a supervision notice.
@@ -20,14 +19,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
+from core.dates import today_local
 from org.models import Role
-from org.selectors import user_membership, user_sees_everything
+from org.selectors import unit_in_scope, user_membership
 
+from . import rules
 from .models import Hazard
+from .rules import DEADLINE_STATES, FINAL_STATES, OPEN_STATES, is_overdue
 
 S = Hazard.Status
 
@@ -62,10 +63,8 @@ class Transition:
 
 STAFF = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
 MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
-# States in which the responsible party owes the rectification: deadlines run, overdue applies.
-DEADLINE_STATES = frozenset({S.NOTIFIED, S.RECTIFYING})
-OPEN_STATES = frozenset({S.REGISTERED, S.NOTIFIED, S.RECTIFYING, S.PENDING_ACCEPTANCE, S.ACCEPTED})
-FINAL_STATES = frozenset({S.CLOSED, S.VOIDED})
+# DEADLINE_STATES, OPEN_STATES, FINAL_STATES and is_overdue are hazards.rules' (imported above,
+# kept here by name for the callers that import them from the lifecycle).
 # Fields fixed once the hazard notice is issued (printed on it as the party's commitments).
 FIXED_AFTER_NOTIFY = frozenset({"deadline", "severity", "required_measures"})
 
@@ -122,23 +121,13 @@ class ChangedMeanwhile(ActionRefused):
 
 
 def local_today() -> datetime.date:
-    return timezone.localdate()
-
-
-def is_overdue(hazard, today: datetime.date | None = None) -> bool:
-    """Past the deadline while the party owes the rectification (see DEADLINE_STATES)."""
-    today = today or local_today()
-    return hazard.status in DEADLINE_STATES and hazard.deadline is not None and hazard.deadline < today
+    """Alias of core.dates.today_local (kept for callers of the old name)."""
+    return today_local()
 
 
 def _in_scope(hazard, user) -> bool:
-    if user_sees_everything(user):
-        return True
-    membership = user_membership(user)
-    if membership is None:
-        return False
-    # hazard.unit is select_related by the selectors; path is compared, as in org scoping.
-    return hazard.unit.path.startswith(membership.unit.path)
+    # hazard.unit is select_related by the selectors.
+    return unit_in_scope(user, hazard.unit)
 
 
 def _role(user) -> str | None:
@@ -147,34 +136,8 @@ def _role(user) -> str | None:
 
 
 def notify_missing(hazard, today: datetime.date | None = None) -> list[str]:
-    """Every piece a hazard lacks before it may be notified (empty: ready)."""
-    today = today or local_today()
-    missing = []
-    if not hazard.responsible_name.strip():
-        missing.append(str(_("responsible party")))
-    if not hazard.required_measures.strip():
-        missing.append(str(_("required measures")))
-    if hazard.deadline is None:
-        missing.append(str(_("rectification deadline")))
-    if hazard.severity == Hazard.Severity.MAJOR:
-        five = [
-            ("five_responsible_person", _("five in place: responsible person")),
-            ("five_measures", _("five in place: measures")),
-            ("five_funds", _("five in place: funds")),
-            ("five_deadline", _("five in place: time limit")),
-            ("five_contingency_plan", _("five in place: contingency plan")),
-            ("plan_goal", _("governance plan: goal and tasks")),
-            ("plan_methods", _("governance plan: methods and measures")),
-            ("plan_funds_materials", _("governance plan: funds and materials")),
-            ("plan_organisation", _("governance plan: organisation and people")),
-            ("plan_time_limit", _("governance plan: time limit and schedule")),
-            ("plan_safety_measures", _("governance plan: safety measures and contingency plan")),
-        ]
-        for field, label in five:
-            value = getattr(hazard, field)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                missing.append(str(label))
-    return missing
+    """Every piece a hazard lacks before it may be notified (hazards.rules.notify_missing)."""
+    return rules.notify_missing(hazard)
 
 
 def check(hazard, action: str, user, *, today: datetime.date | None = None) -> None:
@@ -221,7 +184,7 @@ def _check_guards(hazard, action: str, today: datetime.date) -> None:
         if missing:
             raise ActionRefused(_("The hazard cannot be notified yet; missing: %(missing)s.")
                                 % {"missing": "; ".join(missing)})
-        if hazard.deadline < today:
+        if rules.deadline_passed(hazard.deadline, today):
             raise ActionRefused(_("The rectification deadline %(deadline)s is already past; set a later deadline "
                                   "before notifying.") % {"deadline": hazard.deadline.isoformat()})
     elif action == Action.SUPERVISE:
@@ -266,10 +229,8 @@ def check_register(site, user) -> None:
     """Registration has no hazard yet: the user's role and the site's unit scope decide."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise ActionRefused(_("Please sign in first."))
-    if not user_sees_everything(user):
-        membership = user_membership(user)
-        if membership is None or not site.unit.path.startswith(membership.unit.path):
-            raise ActionRefused(_("Site not found."))
+    if not unit_in_scope(user, site.unit):
+        raise ActionRefused(_("Site not found."))
     transition = TRANSITIONS[Action.REGISTER]
     if not user.is_superuser and _role(user) not in transition.roles:
         raise _role_refusal(transition)

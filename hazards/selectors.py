@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
-from django.utils import timezone
 
+from core.dates import local_midnight
+from core.dates import today_local as local_today
 from org.selectors import get_for_user_or_404, scope_queryset
 
-from .lifecycle import DEADLINE_STATES, OPEN_STATES, local_today
+from . import rules
 from .models import Acceptance, ExtensionRequest, Hazard, HazardEvent, Notice, ServiceRecord, WorkOrderReply
 
-
-def overdue_q(today: datetime.date) -> Q:
-    return Q(status__in=DEADLINE_STATES, deadline__lt=today)
+# Kept by name for callers of the selectors; the rule is hazards.rules.overdue_q.
+overdue_q = rules.overdue_q
 
 
 def with_overdue(queryset: QuerySet, today: datetime.date | None = None) -> QuerySet:
@@ -68,7 +68,7 @@ def hazard_status_counts(*, user, today: datetime.date | None = None) -> dict:
     """Counts per status plus open and overdue, in one query (for KPI tiles and the ledger header)."""
     today = today or local_today()
     aggregates = {status: Count("id", filter=Q(status=status)) for status in Hazard.Status.values}
-    aggregates["open"] = Count("id", filter=Q(status__in=OPEN_STATES))
+    aggregates["open"] = Count("id", filter=rules.open_q())
     aggregates["overdue"] = Count("id", filter=overdue_q(today))
     aggregates["total"] = Count("id")
     return scope_queryset(Hazard.objects.all(), user).aggregate(**aggregates)
@@ -85,14 +85,14 @@ def home_panel(*, user, today: datetime.date | None = None) -> dict:
     after a few years, count for nothing here."""
     today = today or local_today()
     S = Hazard.Status
-    year_start = timezone.make_aware(datetime.datetime(today.year, 1, 1))
-    counted = Q(status__in=OPEN_STATES) | Q(status=S.CLOSED, closed_at__gte=year_start)
+    year_start = local_midnight(datetime.date(today.year, 1, 1))
+    counted = rules.open_q() | Q(status=S.CLOSED, closed_at__gte=year_start)
     counts = scope_queryset(Hazard.objects.filter(counted), user).aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATES)),
-        overdue=Count("id", filter=Q(status__in=DEADLINE_STATES, deadline__lt=today)),
+        open=Count("id", filter=rules.open_q()),
+        overdue=Count("id", filter=rules.overdue_q(today)),
         registered=Count("id", filter=Q(status=S.REGISTERED)),
         pending=Count("id", filter=Q(status=S.PENDING_ACCEPTANCE)),
-        major_open=Count("id", filter=Q(status__in=OPEN_STATES, severity=Hazard.Severity.MAJOR)),
+        major_open=Count("id", filter=rules.open_q() & Q(severity=Hazard.Severity.MAJOR)),
         closed_this_year=Count("id", filter=Q(status=S.CLOSED, closed_at__gte=year_start)),
     )
     return {"template": "hazards/_home_panel.html", "counts": counts}

@@ -25,7 +25,7 @@ from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 from org.validators import validate_not_before
 
-from . import events, outbox
+from . import events, outbox, rules
 from .lifecycle import (
     FIXED_AFTER_NOTIFY,
     TRANSITIONS,
@@ -52,11 +52,7 @@ from .models import (
 
 S = Hazard.Status
 
-MAJOR_FIELDS = frozenset({
-    "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan",
-    "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",
-    "plan_safety_measures",
-})
+MAJOR_FIELDS = frozenset(rules.MAJOR_FIELDS)
 EDITABLE_FIELDS = frozenset({
     "location", "description", "category", "severity", "basis", "discovered_on", "responsible_name",
     "responsible_email", "responsible_phone", "required_measures", "deadline",
@@ -184,6 +180,8 @@ def hazard_register(*, site, description, category, severity=Hazard.Severity.GEN
     unknown = set(major_fields) - MAJOR_FIELDS
     if unknown:
         raise TypeError(f"hazard_register got unexpected fields: {sorted(unknown)}")
+    # A general hazard keeps none of them (the form posts them even while they are hidden).
+    major_fields = rules.major_values(severity, major_fields)
     if not category.active:
         raise ValidationError({"category": _("The risk category “%(name)s” is no longer in use.")
                                % {"name": category.name}})
@@ -520,7 +518,7 @@ def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_v
     if new_deadline <= today:
         raise ValidationError({"new_deadline": _("The new deadline must be in the future.")})
     old_deadline = hazard.deadline
-    days_overdue = (today - old_deadline).days
+    days_overdue = rules.days_overdue(hazard.status, old_deadline, today)
     with translation.override(language):
         escalation = escalation or default_escalation()
     notice = Notice(

@@ -26,7 +26,7 @@ from org.once import once_per_token
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 
-from . import exports, forms, lifecycle, selectors, services
+from . import exports, forms, lifecycle, rules, selectors, services
 from . import ledger as ledger_table
 from .filters import HazardFilter
 from .lifecycle import Action, ActionRefused, ChangedMeanwhile
@@ -50,10 +50,7 @@ def _ledger_filter(request):
     )
 
 
-def overdue_days(hazard, today) -> int | None:
-    if lifecycle.is_overdue(hazard, today):
-        return (today - hazard.deadline).days
-    return None
+overdue_days = rules.hazard_days_overdue  # the old name, kept for callers
 
 
 @login_required
@@ -192,11 +189,8 @@ def hazard_create(request):
         if form.is_valid():
             data = dict(form.cleaned_data)
             photos = data.pop("photos")
-            major = {name: data.pop(name) for name in forms.MAJOR_FIELDS}
-            if data["severity"] != Hazard.Severity.MAJOR:
-                major = {}
             try:
-                hazard = services.hazard_register(**data, **major, photos=photos, by=request.user)
+                hazard = services.hazard_register(**data, photos=photos, by=request.user)
             except ActionRefused as exc:
                 form.add_error(None, exc.message)
             except ValidationError as exc:

@@ -25,6 +25,11 @@ def user_sees_everything(user) -> bool:
     return user.is_authenticated and user.is_superuser and user_membership(user) is None
 
 
+# Unit scope, written once: a user sees and acts on the units of their own unit's subtree (the
+# unit's path starts with theirs); a superuser without a membership sees everything; anyone else
+# without a membership sees nothing. `scope_queryset` is the SQL form, `unit_in_scope` the Python
+# one; tests/org/test_scoping.py checks that they agree.
+
 def scope_queryset(queryset: QuerySet, user, unit_field: str = "unit") -> QuerySet:
     """Limit `queryset` to rows whose `unit_field` lies in the user's unit subtree."""
     if user_sees_everything(user):
@@ -34,6 +39,14 @@ def scope_queryset(queryset: QuerySet, user, unit_field: str = "unit") -> QueryS
         return queryset.none()
     path_lookup = f"{unit_field}__path__startswith" if unit_field else "path__startswith"
     return queryset.filter(**{path_lookup: root.path})
+
+
+def unit_in_scope(user, unit: OrgUnit) -> bool:
+    """Whether `unit` lies in the user's unit subtree (the Python form of scope_queryset)."""
+    if user_sees_everything(user):
+        return True
+    root = user_root_unit(user)
+    return root is not None and root.is_ancestor_of(unit)
 
 
 def get_for_user_or_404(queryset: QuerySet, user, unit_field: str = "unit", **lookup):

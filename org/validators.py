@@ -7,9 +7,10 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from core.dates import today_local
 
 # Free text typed in a box: a hazard's description, measures, findings, reasons, comments. Long
 # enough for any real one (a page of Chinese), short enough that a notice stays a few pages.
@@ -36,7 +37,7 @@ single_line = RegexValidator(r"[\x00-\x1f\x7f]", inverse_match=True,
 
 
 def latest_date() -> datetime.date:
-    today = timezone.localdate()
+    today = today_local()
     try:
         return today.replace(year=today.year + YEARS_AHEAD)
     except ValueError:  # 29 February
@@ -64,7 +65,7 @@ def validate_past_date(value: datetime.date) -> None:
     """A date something happened on (discovery, inspection, service, report): plausible and not
     after today."""
     validate_plausible_date(value)
-    if value is not None and value > timezone.localdate():
+    if value is not None and value > today_local():
         raise ValidationError(_("This date is in the future: enter the day it happened."), code="date_in_future")
 
 
@@ -76,5 +77,5 @@ def validate_not_before(value: datetime.date | None, earliest: datetime.date | N
 
 def date_input_bounds(*, past: bool = False) -> dict:
     """min/max attributes of an <input type="date"> for the same bounds (the browser's picker)."""
-    latest = timezone.localdate() if past else latest_date()
+    latest = today_local() if past else latest_date()
     return {"min": EARLIEST_DATE.isoformat(), "max": latest.isoformat()}

@@ -1,7 +1,7 @@
 """The score roll-up (汇总) of a standard's tree: pure functions, no database access.
 
 A parent's 应得分 (possible) and 实得分 (earned) are the sums over the applicable leaves below it;
-得分率 = 实得分 / 应得分 × 100, half-up to 2 places; 严重问题数 sums. A not-applicable (不适用) leaf
+得分率 = 实得分 / 应得分 × 100, half-up to 2 places (scoring.rules); 严重问题数 sums. A not-applicable (不适用) leaf
 leaves both sums. A node with no applicable leaf below it (or whose possible is 0) has no rate:
 the pages and reports show "—" for it, never 0 or an error.
 
@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-ZERO = Decimal("0")
-HUNDRED = Decimal("100")
-CENT = Decimal("0.01")
+from .rules import CENT, HUNDRED, ZERO, format_rate, score_rate  # noqa: F401 (names kept for importers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +43,7 @@ class RollupRow:
 
     @property
     def rate_display(self) -> str:
-        return "—" if self.rate is None else f"{self.rate:.2f}"
-
-
-def score_rate(earned: Decimal, possible: Decimal) -> Decimal | None:
-    """得分率 in percent, half-up to 2 places; None when nothing is possible."""
-    if not possible:
-        return None
-    return (earned * HUNDRED / possible).quantize(CENT, rounding=ROUND_HALF_UP)
+        return format_rate(self.rate)
 
 
 def _sort_key(item) -> str:

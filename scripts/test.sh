@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 mkdir -p artifacts
 .venv/bin/ruff check .
-.venv/bin/bandit -c pyproject.toml -q -r config org scoring audits hazards notifications
+.venv/bin/bandit -c pyproject.toml -q -r config core org scoring audits hazards notifications
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 .venv/bin/python -m pytest "$@"

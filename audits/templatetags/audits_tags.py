@@ -1,25 +1,20 @@
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
 
+from scoring import rules
+
 register = template.Library()
-CENT = Decimal("0.01")
 
 
 @register.filter
 def points(value) -> str:
-    """Points half-up to 2 places; empty for None."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+    """Points half-up to 2 places; empty for None (scoring.rules.format_points)."""
+    return rules.format_points(value)
 
 
 @register.filter
 def rate(value) -> str:
-    """A score rate (%) to 2 places, or “—” when nothing is applicable."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+    """A score rate (%) to 2 places, or “—” when nothing is applicable (scoring.rules.format_rate)."""
+    return rules.format_rate(value)
 
 
 @register.filter

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "core",
     "org",
     "scoring",
     "audits",

@@ -3,10 +3,10 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from audits.imports import inspection_import_results
 from audits.models import Inspection
+from core.dates import today_local
 from org.models import OrgUnit, Site
 from scoring.models import Standard
 from scoring.xlsx import SheetImportError
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.filter(code=options["unit"]).first()
             if unit is None:
                 raise CommandError(f"No unit with code {options['unit']}.")
-        date = timezone.localdate()
+        date = today_local()
         if options["date"]:
             try:
                 date = datetime.date.fromisoformat(options["date"])
