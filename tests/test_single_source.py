@@ -6,7 +6,7 @@ outside its one home, so a sixth copy of "overdue" cannot be added with the suit
 |---|---|
 | overdue, open, due within N days, ready to notify (deadline comparisons, the state sets) | hazards/rules.py |
 | 得分率 rounding and display (ROUND_HALF_UP) | scoring/rules.py |
-| unit scope (a unit path compared with a user's) | org/selectors.py (+ the tree itself: org/models.py, org/services.py, org/filters.py) |
+| unit scope (a unit path against a user's) | org/selectors.py (and the tree: org models, services, filters) |
 | today's local date | core/dates.py |
 
 If a new reader needs one of these, call the rule (e.g. `rules.overdue_q(prefix="hazard__")`);
