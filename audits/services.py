@@ -31,7 +31,7 @@ from org.services import next_number
 from org.uploads import PHOTO, CheckedFile, check_upload
 from scoring.models import Standard, StandardItem
 
-from . import lifecycle
+from . import hooks, lifecycle
 from .lifecycle import Action, TransitionRefused
 from .models import Inspection, InspectionEvent, InspectionResult, ResultPhoto
 
@@ -122,12 +122,11 @@ def validate_result(*, item: StandardItem, earned: Decimal | None, not_applicabl
 # ---------------------------------------------------------------- creation
 
 def _whitelisted_items(site: Site | None, on_date: datetime.date) -> set[int]:
-    """Items verified normal at this site and frozen on the whitelist: exempt (not applicable)."""
+    """Items verified normal at this site and frozen on the whitelist: exempt (not applicable).
+    The whitelist is hazards' (hazards builds on audits): it answers through audits.hooks."""
     if site is None:
         return set()
-    from hazards.services import whitelist_active_items  # hazards builds on audits, not the reverse
-
-    return whitelist_active_items(site=site, on_date=on_date)
+    return set().union(*hooks.exempt_items.call(site=site, on_date=on_date))
 
 
 def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | None, unit: OrgUnit | None,

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hazards.models import RiskCategory
 from org.documents import RenderError, render_error_message
 from org.once import once_per_token
 from org.selectors import site_list
@@ -20,7 +19,7 @@ from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 from scoring.xlsx import SheetImportError
 
-from . import documents, imports, lifecycle, selectors, services
+from . import documents, hooks, imports, lifecycle, selectors, services
 from .filters import InspectionFilter
 from .forms import ImportForm, InspectionCreateForm, PhotoForm, ReopenForm, ResultForm
 from .lifecycle import Action
@@ -107,15 +106,13 @@ def inspection_detail(request, pk: int):
     inspection = selectors.inspection_get(user=request.user, pk=pk)
     sheet = selectors.scoresheet(inspection)
     problems = selectors.inspection_problems(inspection)
-    unfiled = sum(1 for r in problems if not hasattr(r, "hazard"))
-    offer_hazards = bool(unfiled and inspection.site_id and inspection.status != Inspection.Status.DRAFT)
     return render(request, "audits/inspection_detail.html", {
         "inspection": inspection,
         "sheet": sheet,
         "problems": problems,
-        "unfiled_problems": unfiled if offer_hazards else 0,
-        # Only asked for when the "register hazards" form is shown (submitted, with a site).
-        "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code")) if offer_hazards else [],
+        # Sections of the apps built on audits (hazards: "register hazards from the findings").
+        "panels": [panel for panel in hooks.inspection_panels.call(inspection=inspection, user=request.user,
+                                                                    problems=problems) if panel],
         "events": selectors.inspection_events(inspection),
         "inspectors": list(inspection.inspectors.all()),
         "actions": lifecycle.allowed_actions(inspection, request.user),

@@ -7,9 +7,11 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazards")
 
     def ready(self):
+        from audits import hooks
         from org import scoping
         from org.services import site_move_follower
 
+        from . import selectors, services
         from .services import hazards_follow_site
 
         scoping.register("hazards.Hazard", "unit")
@@ -24,3 +26,6 @@ class HazardsConfig(AppConfig):
         scoping.register("hazards.Notice_hazards", "notice__site__unit")
         scoping.register("hazards.WhitelistEntry", "site__unit")
         site_move_follower(hazards_follow_site)
+        # What audits asks of hazards, answered here so that audits never imports hazards.
+        hooks.exempt_items.register(services.whitelist_active_items)
+        hooks.inspection_panels.register(selectors.findings_panel)

@@ -16,8 +16,9 @@ What is sent, as of `today` (the local date of TIME_ZONE), with the admin's noti
 - escalation: at the second threshold (default 7 days overdue) to the responsible leaders; once
   per deadline (a supervision notice sets a new deadline, after which the cycle starts again).
 
-Deadlines run only while the party owes the rectification (lifecycle.DEADLINE_STATES); overdue is
-the one rule of hazards.selectors.overdue_q. "Responsible" managers (leaders) of a hazard are those
+Deadlines run only while the party owes the rectification; "N days before", the due day and
+overdue are the rules of hazards.rules (due_in_q, overdue_q, days_overdue), written once there.
+"Responsible" managers (leaders) of a hazard are those
 of the nearest unit, from the hazard's own unit up the tree, that has any (so a team without a
 manager falls to its branch's).
 """
@@ -37,9 +38,10 @@ from notifications.selectors import notification_config
 from notifications.services import dedupe_key, message_enqueue_many
 from org.models import PATH_STEP, Membership, OrgUnit, Role
 
-from .lifecycle import DEADLINE_STATES, local_today
+from . import rules
+from .lifecycle import local_today
 from .models import Hazard, Notice
-from .selectors import overdue_q
+from .rules import overdue_q
 
 SCAN_KINDS = (Kind.REMINDER_BEFORE, Kind.REMINDER_DUE_DAY, Kind.OVERDUE_DIGEST, Kind.SUPERVISION_DRAFT,
               Kind.ESCALATION)
@@ -90,7 +92,7 @@ def _party_reminders(today, config, common) -> list[dict]:
         return []
     language = Subquery(Notice.objects.filter(hazards=OuterRef("pk"), kind=Notice.Kind.HAZARD)
                         .order_by("-issued_at", "-id").values("language")[:1])
-    hazards = (Hazard.objects.filter(status__in=DEADLINE_STATES, deadline__in=list(days_left))
+    hazards = (Hazard.objects.filter(rules.due_in_q(days_left.values(), today))
                .annotate(party_language=language).select_related("site").only(*HAZARD_FIELDS, "site__name")
                .order_by("deadline", "id"))
     specs = []
@@ -166,7 +168,7 @@ def _overdue_messages(today, config, common) -> list[dict]:
     digests = defaultdict(list)  # manager membership id -> [(hazard, days overdue)]
     by_id = {}
     for hazard in hazards:
-        days = (today - hazard.deadline).days
+        days = rules.hazard_days_overdue(hazard, today)
         path = paths[hazard.unit_id]
         context = {**common, "hazard_number": hazard.number, "site_name": hazard.site.name,
                    "deadline": hazard.deadline, "days": days}

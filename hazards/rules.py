@@ -11,7 +11,8 @@ a private copy.
   itself is still in time; at local midnight the hazard becomes one day overdue. Registered
   hazards (not yet notified) and hazards awaiting or past acceptance are never overdue.
 - **Due within N days** (临期): the party owes the rectification and the deadline is today or one of
-  the next N days (N=0: due today). Overdue hazards are not "due within".
+  the next N days (N=0: due today). Overdue hazards are not "due within". `days_left` / `due_in_q`
+  are the same rule for "exactly N days ahead" (the reminders).
 - **Ready to notify / complete file** (建档完整): responsible party, required measures and deadline
   entered; a major hazard also has the five in place (五落实) and its governance plan. A text
   counts as missing when it holds only white space (BLANK_CHARACTERS).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,17 @@ def open_q(*, prefix: str = "") -> Q:
 
 def is_open(status: str) -> bool:
     return status in OPEN_STATES
+
+
+# ---------------------------------------------------------------- owed (deadlines run)
+
+def owed_q(*, prefix: str = "") -> Q:
+    """The party owes the rectification (notified or rectifying): the deadline runs."""
+    return Q(**{f"{prefix}status__in": _sorted(DEADLINE_STATES)})
+
+
+def is_owed(status: str) -> bool:
+    return status in DEADLINE_STATES
 
 
 # ---------------------------------------------------------------- overdue
@@ -105,6 +118,26 @@ def due_within(status: str, deadline: datetime.date | None, days: int,
 
 def is_due_within(hazard, days: int, today: datetime.date | None = None) -> bool:
     return due_within(hazard.status, hazard.deadline, days, today)
+
+
+def days_left(status: str, deadline: datetime.date | None, today: datetime.date | None = None) -> int | None:
+    """Whole days until the deadline (0 on the deadline day) while the party owes the
+    rectification and the deadline has not passed; None otherwise."""
+    today = today or today_local()
+    if status not in DEADLINE_STATES or deadline is None or deadline_passed(deadline, today):
+        return None
+    return (deadline - today).days
+
+
+def due_in_q(days: Iterable[int], today: datetime.date | None = None, *, prefix: str = "") -> Q:
+    """Owed, with the deadline exactly N days ahead for one of `days` (reminders "3 days and 1 day
+    before, and on the day": days=(3, 1, 0)). The SQL form of `days_left(...) in days`."""
+    days = sorted(set(days))
+    if any(n < 0 for n in days):
+        raise ValueError("days must be 0 or more")
+    today = today or today_local()
+    return Q(**{f"{prefix}status__in": _sorted(DEADLINE_STATES),
+                f"{prefix}deadline__in": [today + datetime.timedelta(days=n) for n in days]})
 
 
 # ---------------------------------------------------------------- ready to notify (complete file)

@@ -7,13 +7,24 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
+from audits.models import Inspection
 from core.dates import local_midnight
 from core.dates import today_local as local_today
 from org.selectors import get_for_user_or_404, scope_queryset
 
 from . import rules
-from .models import Acceptance, ExtensionRequest, Hazard, HazardEvent, Notice, ServiceRecord, WorkOrderReply
+from .models import (
+    Acceptance,
+    ExtensionRequest,
+    Hazard,
+    HazardEvent,
+    Notice,
+    RiskCategory,
+    ServiceRecord,
+    WorkOrderReply,
+)
 
 # Kept by name for callers of the selectors; the rule is hazards.rules.overdue_q.
 overdue_q = rules.overdue_q
@@ -157,7 +168,7 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
 
     if may[Action.APPROVE_EXTENSION]:
         extensions = scope_queryset(ExtensionRequest.objects.select_related("hazard__site").filter(
-            status=ExtensionRequest.Status.PENDING, hazard__status__in=DEADLINE_STATES), user, "hazard__unit")
+            rules.owed_q(prefix="hazard__"), status=ExtensionRequest.Status.PENDING), user, "hazard__unit")
         section("extensions", _("Extension requests to decide"), _listed(extensions, ["requested_at", "id"]),
                 lambda e: hazard_row(e.hazard, reverse("hazards:hazard_detail", args=[e.hazard_id]) + "#hazard-actions",
                                      _("until %(date)s") % {"date": e.requested_deadline.isoformat()}))
@@ -180,15 +191,24 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
                 lambda i: {"label": i.number, "text": i.site.name if i.site else i.unit.name,
                            "note": i.date.isoformat(), "url": reverse("audits:inspection_record", args=[i.pk])})
     section("due_soon", _("Due within %(days)d days") % {"days": settings.MY_WORK_DUE_DAYS},
-            _listed(hazards.filter(status__in=DEADLINE_STATES, deadline__gte=today, deadline__lte=due_until),
-                    ["deadline", "id"]),
+            _listed(hazards.filter(rules.due_within_q(settings.MY_WORK_DUE_DAYS, today)), ["deadline", "id"]),
             lambda h: hazard_row(h, reverse("hazards:hazard_detail", args=[h.pk]), h.deadline.isoformat()),
             f"{ledger}?deadline_from={today.isoformat()}&deadline_to={due_until.isoformat()}&status=open")
     supervise = may[Action.SUPERVISE]
     section("overdue", _("Overdue hazards"), _listed(hazards.filter(overdue_q(today)), ["deadline", "id"]),
             lambda h: hazard_row(h, reverse("hazards:hazard_action", args=[h.pk, Action.SUPERVISE]) if supervise
                                  else reverse("hazards:hazard_detail", args=[h.pk]),
-                                 _("%(days)d days overdue") % {"days": (today - h.deadline).days}),
+                                 _("%(days)d days overdue") % {"days": rules.hazard_days_overdue(h, today)}),
             f"{ledger}?overdue=yes")
     return {"template": "hazards/_my_work.html", "sections": sections,
             "total": sum(s["count"] for s in sections)}
+
+
+def findings_panel(*, inspection, user, problems) -> dict | None:
+    """The inspection page's "register hazards from the findings" form (audits.hooks.inspection_panels):
+    offered for a submitted inspection of a site while some finding has no hazard yet."""
+    unfiled = sum(1 for r in problems if not hasattr(r, "hazard"))
+    if not (unfiled and inspection.site_id and inspection.status != Inspection.Status.DRAFT):
+        return None
+    return {"template": "hazards/_findings_panel.html", "unfiled": unfiled,
+            "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code"))}

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from org.documents import RenderError, render_error_message
-from org.selectors import user_membership, user_sees_everything
+from org.selectors import unit_in_scope, user_membership
 from org.services import next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 from org.validators import validate_not_before
@@ -310,7 +310,13 @@ def _issue(notice: Notice, hazards: Sequence[Hazard]) -> Notice:
     taken only if it is still that one, the notice is stored and the transaction ends at once: the
     counter is held for milliseconds. If another notice took the number during the render, the
     notice is rendered again with the new next number (nothing was taken or stored). A render holds
-    no lock that another unit needs: only the rows of this notice's own hazards."""
+    no lock that another unit needs: only the rows of this notice's own hazards.
+
+    Why it is rendered inside the transaction at all, and not after commit (core.transaction):
+    the PDF is the notice, i.e. the record of what was issued, numbered and hashed; a hazard is
+    "notified" only together with it. Rendered after commit, a failed render would leave a notified
+    hazard without its notice. Sending it (e-mail to the party) is a side effect: an outbox row
+    written here, delivered after commit."""
     from .documents import render_notice_pdf, store_document
 
     key, prefix, width = NOTICE_SERIES[notice.kind]
@@ -485,10 +491,8 @@ def notice_email_send(*, notice: Notice, by, to: str = ""):
 
     if not getattr(by, "is_authenticated", False) or not by.is_active:
         raise ActionRefused(_("Please sign in first."))
-    if not user_sees_everything(by):
-        membership = user_membership(by)
-        if membership is None or not notice.site.unit.path.startswith(membership.unit.path):
-            raise ActionRefused(_("Notice not found."))
+    if not unit_in_scope(by, notice.site.unit):
+        raise ActionRefused(_("Notice not found."))
     transition = TRANSITIONS[Action.NOTIFY]
     if not by.is_superuser and getattr(user_membership(by), "role", None) not in transition.roles:
         raise ActionRefused(_("Your role may not send notices."))

@@ -15,7 +15,6 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from core.transaction import after_commit
 
 from . import delivery
 from .attachments import AttachmentRef
@@ -113,7 +114,7 @@ def message_enqueue(*, channel: str, kind: str, dedupe_key: str, recipient_user=
     message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     message.was_created = created
     if created and message.channel != Channel.IN_APP:
-        transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
+        after_commit(delivery.dispatch, [message.pk])
     return message
 
 
@@ -146,7 +147,7 @@ def message_enqueue_many(specs: Iterable[dict]) -> list[Message]:
             "pk", "channel", "kind", "status", "dedupe_key", "recipient_user_id", "recipient_address")
     ids = [m.pk for m in written if m.channel != Channel.IN_APP and m.status == Message.Status.QUEUED]
     if ids:
-        transaction.on_commit(partial(delivery.dispatch, ids), robust=True)
+        after_commit(delivery.dispatch, ids)
     return written
 
 
@@ -204,7 +205,7 @@ def message_resend(*, message: Message, by) -> Message:
     message.status, message.attempts, message.next_attempt_at = Message.Status.QUEUED, 0, now
     message.resent_by, message.resent_at = by, now
     message.save(update_fields=["status", "attempts", "next_attempt_at", "resent_by", "resent_at"])
-    transaction.on_commit(partial(delivery.dispatch, [message.pk]), robust=True)
+    after_commit(delivery.dispatch, [message.pk])
     return message
 
 
@@ -267,15 +268,14 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None)
     In the notice's language."""
     from django.core.validators import validate_email
 
-    from hazards.models import Notice
-
     from .attachments import notice_attachment
 
     address = (to or notice.addressee_email or "").strip()
     if not address:
         raise ValidationError({"to": f"notice {notice.number} has no addressee e-mail; give an address"})
     validate_email(address)
-    kind = Kind.NOTICE_ISSUED if notice.kind == Notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
+    # The notice's own class says which kind it is: notifications does not import hazards (layering).
+    kind = Kind.NOTICE_ISSUED if notice.kind == notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
     first = notice.hazards.order_by("number").first()
     discriminators = [f"resend-{timezone.now():%Y%m%dT%H%M%S.%f}"] if resend else []
     message = message_enqueue(

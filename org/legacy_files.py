@@ -12,7 +12,8 @@ import uuid
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+
+from core.transaction import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def rename_stored_files(apps, schema_editor, *, app_label: str, model_name: str,
                 log.warning("%s.%s %s: stored file %s is missing; left as it is", model_name, field_name, pk, name)
                 continue
             model.objects.using(alias).filter(pk=pk).update(**{field_name: new_name})
-            transaction.on_commit(lambda old=name, storage=storage: storage.delete(old), using=alias)
+            after_commit(storage.delete, name, using=alias, robust=False)
 
 
 def add_missing_thumbnails(apps, schema_editor, *, app_label: str, model_name: str, image_field: str,

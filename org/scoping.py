@@ -13,6 +13,7 @@ A scope is one of
 from django.apps import apps
 from django.db import models
 
+from . import selectors
 from .selectors import user_membership, user_sees_everything
 
 SHARED = "<shared>"
@@ -60,14 +61,10 @@ def user_is_company_wide(user) -> bool:
 
 def unit_in_scope(user, unit) -> bool:
     """Whether `unit` (an OrgUnit or None) lies in the user's subtree; None only for company-wide users."""
-    if user_sees_everything(user):
-        return True
-    membership = user_membership(user)
-    if membership is None:
-        return False
     if unit is None:
-        return membership.unit.parent_id is None
-    return unit.path.startswith(membership.unit.path)
+        return user_sees_everything(user) or (user_membership(user) is not None
+                                              and user_membership(user).unit.parent_id is None)
+    return selectors.unit_in_scope(user, unit)  # the one unit-scope rule
 
 
 def first_hop(scope: str) -> str:

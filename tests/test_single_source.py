@@ -8,6 +8,7 @@ outside its one home, so a sixth copy of "overdue" cannot be added with the suit
 | 得分率 rounding and display (ROUND_HALF_UP) | scoring/rules.py |
 | unit scope (a unit path against a user's) | org/selectors.py (and the tree: org models, services, filters) |
 | today's local date | core/dates.py |
+| work after commit (transaction.on_commit) | core/transaction.py (after_commit) |
 
 If a new reader needs one of these, call the rule (e.g. `rules.overdue_q(prefix="hazard__")`);
 if a rule must change, change it there."""
@@ -32,6 +33,7 @@ RULES = [
       "audits/demo.py"}),
     ("today's date", re.compile(r"\blocaldate\(\)|\bdate\.today\(\)|now\(\)\.date\(\)"),
      {"core/dates.py", "hazards/demo.py"}),
+    ("an after-commit callback", re.compile(r"\bon_commit\("), {"core/transaction.py"}),
 ]
 
 

@@ -116,6 +116,15 @@ def test_due_within_sql_and_python_agree(grid, days):
     assert not expected & _numbers(Hazard.objects.filter(rules.overdue_q(TODAY)))
 
 
+@pytest.mark.parametrize("days", [(0,), (1, 3), (0, 1, 3, 4)])
+def test_due_in_exact_days_sql_and_python_agree(grid, days):
+    expected = {h.number for h in grid if h.status in OWES and h.deadline is not None
+                and (h.deadline - TODAY).days in days}
+    assert expected
+    assert _numbers(Hazard.objects.filter(rules.due_in_q(days, TODAY))) == expected
+    assert {h.number for h in grid if rules.days_left(h.status, h.deadline, TODAY) in days} == expected
+
+
 def test_due_within_refuses_negative_days():
     with pytest.raises(ValueError):
         rules.due_within("notified", TODAY, -1, TODAY)

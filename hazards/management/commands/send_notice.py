@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from hazards.models import Notice
 from notifications import services
 from notifications.delivery import message_deliver
 from notifications.models import Message
@@ -16,8 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--to", default="", help="send to this address instead of the notice's addressee")
 
     def handle(self, *args, number, to, **options):
-        from hazards.models import Notice
-
         notice = Notice.objects.select_related("site", "unit").filter(number=number.strip()).first()
         if notice is None:
             raise CommandError(f"no notice numbered {number!r}")
