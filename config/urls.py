@@ -17,6 +17,8 @@ urlpatterns = [
     path("inspections/", include("audits.urls")),
     path("hazards/", include("hazards.urls")),
     path("notifications/", include("notifications.urls")),
+    # The responsible party's portal: no account, reached by the link in the notice e-mail.
+    path("p/", include("portal.urls")),
     path("status/", notification_views.status, name="status"),
     path("admin/", admin.site.urls),
 ]

@@ -48,6 +48,7 @@ class Kind(models.TextChoices):
     OVERDUE_DIGEST = "overdue_digest", _("Overdue digest")
     SUPERVISION_DRAFT = "supervision_draft", _("Supervision notice to issue")
     ESCALATION = "escalation", _("Escalation to the leader")
+    PARTY_ACTED = "party_acted", _("The responsible party acted through its link")
 
 
 class Message(models.Model):

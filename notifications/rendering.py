@@ -8,7 +8,8 @@ Context that the templates read (the business phase passes what applies; dates m
 objects, they are written YYYY-MM-DD): recipient_name, about_label, url (absolute), hazard_number,
 site_name, deadline, new_deadline, notice_number, days (days left or overdue), approved (bool),
 comment, hazards (for digests: dicts with number, site_name, deadline, days_overdue; total: how
-many in all, more: how many beyond those listed), plus
+many in all, more: how many beyond those listed), portal_url and portal_expires (the party's link
+in notice e-mails), party_name and action (what the party did through it), plus
 signature and site_url, which the renderer adds.
 """
 
@@ -151,4 +152,8 @@ SAMPLE_CONTEXT = {
     "total": 2,
     "more": 0,
     "url": "/hazards/123/",
+    "portal_url": "https://hazards.example.com/p/Ab3dEf6hIj9k/0123456789abcdefghijklmnopqrstuvwxyzABCDEFG/",
+    "portal_expires": datetime.date(2027, 1, 9),
+    "party_name": "王建国",
+    "action": "acknowledge",
 }

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.transaction import after_commit
 
@@ -261,6 +262,7 @@ def chunks(ids: Iterable[int], size: int) -> list[list[int]]:
 
 # --- documents -----------------------------------------------------------------------------------
 
+@transaction.atomic
 def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None) -> Message:
     """The e-mail of an issued hazard or supervision notice, with its stored PDF attached, to the
     party (the notice's addressee e-mail) or to `to`. Once per notice and address, unless `resend`
@@ -278,12 +280,21 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None)
     kind = Kind.NOTICE_ISSUED if notice.kind == notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
     first = notice.hazards.order_by("number").first()
     discriminators = [f"resend-{timezone.now():%Y%m%dT%H%M%S.%f}"] if resend else []
+    key = dedupe_key(kind, Channel.EMAIL, notice, address, *discriminators)
+    existing = Message.objects.filter(dedupe_key=key).first()
+    if existing is not None:  # sent already: no second link for the same e-mail
+        existing.was_created = False
+        return existing
+    # The party's link (settings.NOTIFY_NOTICE_LINK, e.g. the portal's): made now, in this
+    # transaction, so the e-mail and the link row commit or roll back together.
+    link = import_string(settings.NOTIFY_NOTICE_LINK)(notice=notice, address=address, resend=resend) \
+        if settings.NOTIFY_NOTICE_LINK else {}
     message = message_enqueue(
         channel=Channel.EMAIL, kind=kind, about=notice, about_label=notice.number, unit=notice.unit,
-        dedupe_key=dedupe_key(kind, Channel.EMAIL, notice, address, *discriminators),
+        dedupe_key=key,
         recipient_address=address, recipient_name="" if to else notice.addressee, language=notice.language,
         context={"notice_number": notice.number, "site_name": notice.site.name, "deadline": notice.deadline,
-                 "new_deadline": notice.deadline, "hazard_number": first.number if first else ""},
+                 "new_deadline": notice.deadline, "hazard_number": first.number if first else "", **link},
         attachments=[notice_attachment(notice)],
     )
     if by is not None and message.was_created:

@@ -38,8 +38,11 @@ def _register_scopes():
 
 
 def _sync_role_groups(sender, **kwargs):
-    # Runs after every app's migrations so that later apps' permissions exist.
-    if sender.name != "notifications":
+    # Runs after every app's migrations (the last installed app's signal) so that every app's
+    # permissions exist.
+    from django.apps import apps
+
+    if sender.name != list(apps.get_app_configs())[-1].name:
         return
     from .services import sync_role_groups
 

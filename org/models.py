@@ -189,7 +189,11 @@ class SubmissionToken(models.Model):
     with the first sending's result instead of creating a second row. Kept a day."""
 
     token = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who sent the form: a signed-in user, or (no account) an owner key such as the party's link
+    # ("portal:<link id>"); a token is only ever answered to the one who claimed it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True,
+                             blank=True)
+    owner = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Where the first sending led (its redirect); empty while it runs.
     result_url = models.CharField(max_length=2000, blank=True)

@@ -50,5 +50,10 @@ for _role in (Role.INSPECTOR, Role.MANAGER, Role.LEADER):
     ROLE_PERMISSIONS[_role] += _HAZARDS_VIEW
 ROLE_PERMISSIONS[Role.ADMIN] += _HAZARDS_VIEW + _HAZARDS_ADMIN
 
+# portal: the party's links and what the party did through them, read (and revoked) in the admin.
+_PORTAL = ["portal.view_partylink", "portal.change_partylink", "portal.view_partyaction"]
+ROLE_PERMISSIONS[Role.MANAGER] += _PORTAL
+ROLE_PERMISSIONS[Role.ADMIN] += _PORTAL
+
 # Roles whose holders manage work (create tasks, close hazards, reopen inspections).
 MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}

@@ -33,12 +33,15 @@ fi
 # Each minified file comes with the source map it names: collectstatic's manifest storage
 # follows `sourceMappingURL` and fails on a missing map, and production would then not start.
 rm -rf static/vendor
-mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx static/vendor/chartjs
+mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx static/vendor/chartjs static/vendor/signature_pad
 cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
 cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
 cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts static/vendor/bootstrap-icons/
 cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chartjs/
+# The party's portal draws the acknowledgement signature with it (portal/static/portal/portal.js).
+cp node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/dist/signature_pad.umd.min.js.map \
+  static/vendor/signature_pad/
 
 .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 .venv/bin/python manage.py migrate --noinput -v 0

@@ -19,7 +19,7 @@ from tests.helpers import normalised_body
 pytestmark = pytest.mark.django_db
 
 MISSING = 987654
-PROBED_NAMESPACES = ("org", "audits", "hazards")
+PROBED_NAMESPACES = ("org", "audits", "hazards", "portal")
 
 
 def _object_patterns():
@@ -59,7 +59,9 @@ def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
     hazard_services.hazard_submit_reply(hazard=Hazard.objects.get(pk=hazard.pk), cause="老化", handling="已更换",
                                         result=WorkOrderReply.Result.HANDLED, submitted_by_name="王建国",
                                         by=manager_a, photos=[image_upload("after.png")])
+    party_link, party_action = _party_rows(hazard)
     ids = {
+        "portal:signature_file": party_action.pk, "portal:link_revoke": party_link.pk,
         "org:site_detail": site_a.pk, "hazards:site_contact": site_a.pk,
         "audits:": inspection.pk, "hazards:create_from_inspection": inspection.pk,
         "hazards:": hazard.pk,
@@ -72,6 +74,19 @@ def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
         "result_pk": result.pk, "section": 1,
     }
     return ids, hazard
+
+
+def _party_rows(hazard):
+    """The party's link to the hazard's notice and a record of its acknowledgement with a signature."""
+    from portal.models import PartyAction
+    from portal.services import link_issue
+
+    link, _path = link_issue(notice=hazard.notices.get(), address="wang@example.com")
+    action = PartyAction(link=link, hazard=hazard, event=hazard.events.get(action="acknowledge"), action="acknowledge",
+                         party_name="王建国", client_ip="203.0.113.7")
+    action.signature.save("signature.png", image_upload("signature.png"), save=False)
+    action.save()
+    return link, action
 
 
 def _kwargs(name, ints, converters, ids, missing=False):

@@ -42,7 +42,7 @@ def fast_pdf(monkeypatch):
 @pytest.fixture
 def category(db):
     return RiskCategoryFactory(code="ELEC", name="电气设备缺陷", score=5)
-PROJECT_APPS = ("org", "scoring", "audits", "hazards", "notifications")
+PROJECT_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal")
 
 
 # ---------------------------------------------------------------- the entry points, one per form field
@@ -73,6 +73,20 @@ def _result_photo(ctx):
             lambda: ResultPhoto.objects.all())
 
 
+def _portal_reply(ctx):
+    """The party's reply through its link (no account): the same client opens the e-mailed link."""
+    from portal.services import link_issue
+
+    hazard = make_hazard(S.RECTIFYING, site=ctx["site"], by=ctx["user"], category=ctx["category"])
+    _link, path = link_issue(notice=hazard.notices.get(), address="wang@example.com")
+    page = ctx["client"].get(path)["Location"]
+    ctx["client"].get(page + "?lang=en")
+    data = {"expected_version": hazard.version, "submitted_by_name": "王建国", "cause": "老化", "handling": "更换",
+            "result": "handled", "once_token": "matrix-" + page}
+    return (reverse("portal:reply", args=[_link.selector, hazard.pk]), data, "photos",
+            lambda: ReplyPhoto.objects.filter(reply__hazard=hazard))
+
+
 # (module.Form, field) → (how to post a file through it, the model field it lands in, what it accepts)
 ENTRY_POINTS = {
     ("hazards.forms.HazardRegisterForm", "photos"): (_register, "hazards.HazardPhoto.image", PHOTO),
@@ -97,6 +111,12 @@ ENTRY_POINTS = {
                 lambda h: h.reports.exclude(document="")),
         "hazards.AuthorityReport.document", DOCUMENT),
     ("audits.forms.PhotoForm", "image"): (_result_photo, "audits.ResultPhoto.image", PHOTO),
+    ("portal.forms.PartyReplyForm", "photos"): (_portal_reply, "hazards.ReplyPhoto.image", PHOTO),
+}
+# Stored uploads that arrive as data: URLs in a text field, not as files (the party's drawn
+# signature): their own matrix is tests/portal/test_signature_matrix.py.
+DATA_URL_ENTRY_POINTS = {
+    ("portal.forms.PartyAcknowledgeForm", "signature"): "portal.PartyAction.signature",
 }
 # Spreadsheets are read by the importers and never stored (their own tests cover bad sheets).
 READ_NOT_STORED = {("scoring.forms.StandardImportForm", "file"), ("audits.forms.ImportForm", "file")}
@@ -137,7 +157,7 @@ def test_every_upload_field_is_in_the_matrix():
     for label, f in stored.items():
         assert isinstance(f, ScopedFileField) and f.url_name, f"{label} is not served by a scoped view"
     uploaded = {label for label, f in stored.items() if f.accept in uploads.ACCEPTS}
-    assert uploaded == {target for _, target, _ in ENTRY_POINTS.values()}
+    assert uploaded == {target for _, target, _ in ENTRY_POINTS.values()} | set(DATA_URL_ENTRY_POINTS.values())
     for _, target, accept in ENTRY_POINTS.values():
         assert stored[target].accept == accept.key
 
@@ -215,6 +235,7 @@ def test_upload_matrix(client, ctx, entry, case, manager_b):
     sent = upload.read()
     upload.seek(0)
     client.force_login(ctx["user"])
+    ctx["client"] = client
     url, data, field, rows = prepare(ctx)
     before = media_files()
     data[field] = [upload] if field == "photos" else upload

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "audits",
     "hazards",
     "notifications",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,21 @@ PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
 HOME_PANELS = ["hazards.selectors.my_work_panel", "hazards.selectors.home_panel", "audits.selectors.home_panel"]
 # The home page's "my work" list shows hazards due within this many days.
 MY_WORK_DUE_DAYS = env.int("MY_WORK_DUE_DAYS", default=7)
+
+# The responsible party's portal (portal/): links sent with each notice e-mail. A link stays valid
+# this many days after the latest deadline of its notice's hazards (an approved extension moves it).
+PORTAL_LINK_DAYS_AFTER_DEADLINE = env.int("PORTAL_LINK_DAYS_AFTER_DEADLINE", default=30)
+# Requests per window (seconds): through one link, from one client address, and links that do not
+# open (unknown, tampered) from one address. Past a limit the page says to wait.
+PORTAL_RATE_WINDOW_SECONDS = env.int("PORTAL_RATE_WINDOW_SECONDS", default=600)
+PORTAL_RATE_PER_LINK = env.int("PORTAL_RATE_PER_LINK", default=120)
+PORTAL_RATE_PER_ADDRESS = env.int("PORTAL_RATE_PER_ADDRESS", default=300)
+PORTAL_RATE_BAD_LINKS = env.int("PORTAL_RATE_BAD_LINKS", default=20)
+# A verified link stays open in the browser's session this long, then the e-mailed link is needed again.
+PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=12)
+# What puts the party's link into each notice e-mail (notifications.services.notice_email_enqueue);
+# empty: the e-mail carries no link.
+NOTIFY_NOTICE_LINK = env("NOTIFY_NOTICE_LINK", default="portal.services.link_context_for_notice_email")
 
 # Pagination of lists.
 PAGE_SIZE = 25
