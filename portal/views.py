@@ -39,9 +39,11 @@ LANGUAGES = ("zh-hans", "en")
 
 
 def _harden(response):
-    # The page is the party's only: never cached, never sending its address to another site.
+    # The page is the party's only: never cached, never sending its address to another site. (Not
+    # "no-referrer": Chromium then sends "Origin: null" with the forms, which CSRF rightly refuses;
+    # the page's own address carries no secret, see `enter`.)
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -200,3 +200,18 @@ def test_the_notice_email_in_chinese(notified):
     with translation.override("en"):
         message = notice_email_enqueue(notice=notice)
     assert "无需账号" in message.body and "/p/" in message.body
+
+
+def test_staff_see_the_partys_steps_on_the_hazard_page(client, portal, notified, manager_a):
+    link, page = portal
+    _ack(client, link, page)
+    html = client.get(page).content.decode()
+    hazard = Hazard.objects.get(pk=notified.pk)
+    client.post(reverse("portal:reply", args=[link.selector, hazard.pk]), {
+        "cause": "c", "handling": "h", "result": "handled", "submitted_by_name": "王建国",
+        "expected_version": hazard.version, "once_token": once(html), "photos": [image_upload("a.png")]})
+    client.force_login(manager_a)
+    detail = client.get(reverse("hazards:hazard_detail", args=[hazard.pk]))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert body.count('data-via="portal"') == 2  # acknowledged and replied through the link

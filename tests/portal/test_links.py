@@ -40,7 +40,7 @@ def test_opening_the_link_moves_the_secret_out_of_the_address(client, notified):
     body = page.content.decode()
     assert notified.number in body and notified.description in body
     assert path.rsplit("/", 2)[1] not in body  # the verifier is nowhere on the page
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     link.refresh_from_db()
     assert link.opened == 1 and link.last_used_at is not None
 

@@ -128,7 +128,9 @@ def test_party_signs_asks_for_an_extension_and_replies_on_a_phone(browser, live_
     with page.expect_navigation():
         page.click(f"#reply-submit-{hazard.pk}")
     assert text["reply"] in page.locator("#portal-message").inner_text()
-    assert page.locator(f"#hazard-{hazard.pk} [data-reply] img").count() == 1
+    photo = page.locator(f"#hazard-{hazard.pk} [data-reply] img")
+    assert photo.count() == 1
+    assert photo.evaluate("img => img.complete && img.naturalWidth > 0"), "the reply photo did not load"
     _fits_phone(page)
     screenshot(page, f"portal-{language}-4-replied")
     assert violations == []
