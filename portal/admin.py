@@ -2,13 +2,13 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import UnitScopedAdminMixin
+from org.admin_scope import ScopedAdminMixin
 
 from . import services
 from .models import PartyAction, PartyLink
 
 
-class PartyActionInline(admin.TabularInline):
+class PartyActionInline(ScopedAdminMixin, admin.TabularInline):
     model = PartyAction
     extra = 0
     max_num = 0
@@ -28,12 +28,11 @@ class PartyActionInline(admin.TabularInline):
 
 
 @admin.register(PartyLink)
-class PartyLinkAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+class PartyLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The party's links: who got one for which notice, when it was opened, whether it still works.
     Read-only; revoking goes through portal.services (the action below). No secret is shown: the
     rows hold only the hash of the link's secret half."""
 
-    unit_field = "notice__unit"
     list_display = ("notice", "address", "created_at", "opened", "last_used_at", "revoked_at", "state")
     list_filter = ("revoked_at",)
     search_fields = ("notice__number", "address", "selector")
@@ -53,7 +52,7 @@ class PartyLinkAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     def expires(self, obj):
         return services.link_expires_at(obj)
 
-    @admin.action(description=_("Revoke the selected links"))
+    @admin.action(description=_("Revoke the selected links"), permissions=["revoke"])
     def revoke(self, request, queryset):
         for link in queryset:
             services.link_revoke(link=link, by=request.user, reason="revoked in the admin")
@@ -63,7 +62,10 @@ class PartyLinkAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
+        return False  # a link's row is its audit: never edited
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("portal.change_partylink")
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -163,11 +163,12 @@ def link_revoke(*, link: PartyLink, by, reason: str = "") -> PartyLink:
 
 @transaction.atomic
 def link_reissue(*, link: PartyLink, by):
-    """Revoke the link and send the notice again to the same address with a new link."""
-    from notifications.services import notice_email_enqueue
-
+    """Revoke the link and send the notice again to the same address (hazards.services.notice_email_send:
+    its role and scope checks), which issues a new link."""
     link = link_revoke(link=link, by=by, reason="re-sent")
-    return notice_email_enqueue(notice=link.notice, to=link.address, resend=True)
+    notice = link.notice
+    same = link.address == (notice.addressee_email or "").strip().lower()
+    return hazard_services.notice_email_send(notice=notice, by=by, to="" if same else link.address)
 
 
 # --- party actions -----------------------------------------------------------------------------

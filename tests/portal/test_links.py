@@ -161,3 +161,22 @@ def test_the_party_chooses_its_language(client, notified):
     english = client.get(page + "?lang=en").content.decode()
     assert "Acknowledge receipt" in english
     assert "Acknowledge receipt" in client.get(page).content.decode()  # remembered
+
+
+def test_a_manager_revokes_and_resends_from_the_staff_side(client, notified, manager_a, inspector_a):
+    notice = notified.notices.get()
+    link, path = link_for(notice)
+    url = reverse("portal:link_revoke", args=[link.pk])
+    client.force_login(inspector_a)
+    client.post(url, {"resend": "1"})
+    link.refresh_from_db()
+    assert link.revoked_at is None  # an inspector may not
+    client.force_login(manager_a)
+    response = client.post(url, {"resend": "1"})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None and link.revoked_by == manager_a
+    fresh = notice.party_links.filter(revoked_at__isnull=True, created_at__gt=link.created_at)
+    assert fresh.count() == 1
+    client.logout()
+    assert client.get(path).status_code == 410

@@ -40,7 +40,7 @@ from tests.hazards.factories import RiskCategoryFactory, make_hazard
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 PASSWORD = "Zq-7!matrix-Strong"
-OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications")
+OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal")
 
 
 @pytest.fixture
