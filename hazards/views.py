@@ -26,7 +26,7 @@ from org.once import once_per_token
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 
-from . import exports, forms, lifecycle, rules, selectors, services
+from . import exports, forms, hooks, lifecycle, rules, selectors, services
 from . import ledger as ledger_table
 from .filters import HazardFilter
 from .lifecycle import Action, ActionRefused, ChangedMeanwhile
@@ -122,6 +122,8 @@ def _detail_context(request, hazard) -> dict:
         "notify_missing": (lifecycle.notify_missing(hazard, today)
                            if hazard.status == Hazard.Status.REGISTERED else []),
         "may_send_notice": _may(request.user, Action.NOTIFY),
+        # Sections of the apps built on hazards (hazards.hooks.hazard_panels), e.g. the party's links.
+        "panels": [panel for panel in hooks.hazard_panels.call(hazard=hazard, user=request.user) if panel],
         "status_labels": dict(Hazard.Status.choices),
         "action_labels": dict(Action.choices),
     }

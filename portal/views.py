@@ -210,18 +210,28 @@ def notice(request, selector: str):
 
 def _refused(request, link, form, key, exc, files: bool):
     """The page again with the form as sent and why it was refused (nothing was saved)."""
-    if isinstance(exc, ValidationError):
+    # Refusals first: the lifecycle's ActionRefused may itself be a ValidationError.
+    if isinstance(exc, ChangedMeanwhile):
+        refusal, status = _("Someone else acted on this hazard meanwhile (perhaps on another device): the page "
+                            "now shows what was recorded. Nothing was saved from your form."), 409
+    elif isinstance(exc, ActionRefused):
+        refusal, status = str(exc.message), 409
+    else:
         for field, errors in (exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]):
             form.add_error(field if field in form.fields else None, errors)
         refusal, status = "", 200
-    elif isinstance(exc, ChangedMeanwhile):
-        refusal, status = _("Someone else acted on this hazard meanwhile (perhaps on another device): the page "
-                            "now shows what was recorded. Nothing was saved from your form."), 409
-    else:
-        refusal, status = str(exc.message), 409
     if files:
         messages.warning(request, _("The photos you chose were not kept: please choose them again."))
-    bound = {key: form} if isinstance(exc, ValidationError) else {}
+    bound = {key: form} if not isinstance(exc, ActionRefused) else {}
+    if isinstance(exc, ChangedMeanwhile) and key[1] is not None:
+        # Keep what the party typed, now against the hazard as it is: it may check and send again.
+        hazard = Hazard.objects.filter(pk=key[1]).only("version").first()
+        if hazard is not None:
+            data = request.POST.copy()
+            data["expected_version"] = str(hazard.version)
+            form = type(form)(data, auto_id=form.auto_id)
+            form.is_valid()
+            bound = {key: form}
     return _page(request, link, bound=bound, status=status, refusal=refusal)
 
 

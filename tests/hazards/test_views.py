@@ -279,8 +279,9 @@ def test_detail_query_count_is_constant(mgr_client, site_a, manager_a, category,
     assert HazardEvent.objects.filter(hazard=hazard).count() == 3 + 5 * 5
     assert _detail_queries(mgr_client, hazard) == few
     # session, user with membership and unit; the hazard; photos, events, notices, replies + their photos,
-    # extensions, services, acceptances, reports + their authors, whitelist entries.
-    with django_assert_num_queries(14):
+    # extensions, services, acceptances, reports + their authors, whitelist entries; the party's links
+    # to the notices and those notices' hazards (portal, through hazards.hooks.hazard_panels).
+    with django_assert_num_queries(16):
         mgr_client.get(reverse("hazards:hazard_detail", args=[hazard.pk]))
 
 

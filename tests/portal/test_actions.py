@@ -125,8 +125,12 @@ def test_a_stale_form_is_changed_meanwhile(client, portal, notified, manager_a):
         "requested_deadline": (notified.deadline + datetime.timedelta(days=3)).isoformat(), "reason": "x",
         "requested_by_name": "王建国", "expected_version": notified.version, "once_token": once(html)})
     assert response.status_code == 409
-    assert "acted on this hazard meanwhile" in response.content.decode()
+    body = response.content.decode()
+    assert "acted on this hazard meanwhile" in body
     assert not ExtensionRequest.objects.exists()
+    # What the party typed is kept, against the current version: sending it again works.
+    version = Hazard.objects.get(pk=notified.pk).version
+    assert 'value="王建国"' in body and f'name="expected_version" value="{version}"' in body
 
 
 def test_reply_with_photos_then_staff_accept(client, portal, notified, manager_a):

@@ -168,6 +168,12 @@ def test_a_manager_revokes_and_resends_from_the_staff_side(client, notified, man
     link, path = link_for(notice)
     url = reverse("portal:link_revoke", args=[link.pk])
     client.force_login(inspector_a)
+    detail = client.get(reverse("hazards:hazard_detail", args=[notified.pk])).content.decode()
+    assert f'data-link="{link.pk}" data-state="valid"' in detail and "data-revoke" not in detail
+    client.force_login(manager_a)
+    detail = client.get(reverse("hazards:hazard_detail", args=[notified.pk])).content.decode()
+    assert f'data-revoke="{link.pk}"' in detail
+    client.force_login(inspector_a)
     client.post(url, {"resend": "1"})
     link.refresh_from_db()
     assert link.revoked_at is None  # an inspector may not
