@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import today_local
 from org.uploads import PHOTO, UploadField
+from scoring.sheets import ACCEPT_ATTRIBUTE
 from org.validators import LONG_TEXT_MAX, single_line, validate_past_date
 
 from . import selectors
@@ -85,7 +86,7 @@ class ReopenForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Results sheet (.xlsx)"))
+    file = forms.FileField(label=_("Results sheet (.xlsx, .xls, .et or .csv)"))
     standard = forms.ModelChoiceField(label=_("Standard"), queryset=None)
     site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False)
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False)
@@ -100,8 +101,7 @@ class ImportForm(forms.Form):
         self.fields["standard"].queryset = selectors.standard_choices()
         self.fields["date"].initial = today_local
         _bootstrap(self)
-        self.fields["file"].widget.attrs["accept"] = (
-            ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTRIBUTE
 
     def clean(self):
         data = super().clean()

@@ -4,14 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from org.validators import single_line
 
 from .models import Standard
+from .sheets import ACCEPT_ATTRIBUTE
 from .xlsx import MAX_FILE_BYTES
 
 
 class StandardImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"),
-                           help_text=_("First worksheet, header in row 1: 序号, 评价项目, 应得分, 评分标准 (optional), "
-                                       "严重 (optional). English headers code, title, points, criteria, serious work "
-                                       "too."))
+    file = forms.FileField(label=_("Spreadsheet (.xlsx, .xls, .et or .csv)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+                           help_text=_("First visible worksheet; the header row (or two) among the first rows: 序号, "
+                                       "评价项目, 应得分, 评分标准 (optional), 严重 (optional). English headers code, "
+                                       "title, points, criteria, serious work too."))
     name = forms.CharField(label=_("Name"), max_length=Standard._meta.get_field("name").max_length,
                            validators=[single_line])
     version = forms.CharField(label=_("Version"), max_length=Standard._meta.get_field("version").max_length,

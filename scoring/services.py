@@ -161,6 +161,31 @@ def _check_tree(items: list[_ParsedItem], errors: list[SheetError]) -> dict[str,
     return by_code
 
 
+def _check_totals(rows, by_code: dict[str, _ParsedItem], errors: list[SheetError]) -> None:
+    """A 合计/总计 row (empty code) at most once; its points, if given, must be the sum of the
+    top-level items."""
+    for extra in rows.totals[1:]:
+        errors.append(SheetError(row=extra["_row"], column=None,
+                                 message=_("A second total row: row %(first)s is already the total.")
+                                 % {"first": rows.totals[0]["_row"]}))
+    if not rows.totals:
+        return
+    total = rows.totals[0]
+    where = {"row": total["_row"], "column": total["_col"].get("points"), "header": total["_header"].get("points")}
+    given = parse_decimal(total.get("points"), **where, errors=errors)
+    if given is None:
+        return
+    parents = {_parent_code(code) for code in by_code}
+    leaves = [item for code, item in by_code.items() if code not in parents]
+    if any(item.points is None or _has_error(errors, item, "points") for item in leaves):
+        return  # already reported on the item's own row
+    expected = sum((item.points for item in leaves), Decimal(0))
+    if given != expected:
+        errors.append(SheetError(**where, message=_("The total row gives %(given)s points, but the items add up to "
+                                                    "%(expected)s.") % {"given": _fmt(given),
+                                                                          "expected": _fmt(expected)}))
+
+
 def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
@@ -183,10 +208,11 @@ def standard_import_xlsx(*, file, name: str, version: str | None = None, by=None
     except SheetImportError as exc:
         raise SheetImportError(errors + exc.errors) from exc
     items, parse_errors = _parse_standard_rows(rows)
-    errors += parse_errors
+    errors += rows.errors + parse_errors
     if not rows:
         errors.append(SheetError(row=None, column=None, message=_("The worksheet has a header but no items.")))
     by_code = _check_tree(items, errors)
+    _check_totals(rows, by_code, errors)
     if errors:
         raise SheetImportError(errors)
     source = filename or getattr(file, "name", None) or (Path(file).name if isinstance(file, str | Path) else "")

@@ -13,6 +13,7 @@ results is reported by the importer as a duplicate, with a hint to format the co
 
 from __future__ import annotations
 
+import datetime
 import io
 import itertools
 import math
@@ -26,21 +27,21 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from . import sheets
 from .models import ITEM_CODE_RE
+from .sheets import ExcelError, Grid, Uncached
 
 # Guards against huge or hostile files (zip bombs, million-row sheets).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 50_000
-MAX_COLUMNS = 100
-# The header is row 1, or the first of these rows that names every required column (title rows above).
-HEADER_SEARCH_ROWS = 5
+MAX_COLUMNS = sheets.MAX_COLUMNS
+# The header is among the first rows with data (title, unit and date lines may come first).
+HEADER_SEARCH_ROWS = 10
 MAX_CODE_LEVELS = 10
 MAX_CODE_SEGMENT = 9999  # StandardItem.sort_key pads segments to 4 digits
 MAX_DECIMAL = Decimal("9999999.99")  # fits DecimalField(max_digits=9, decimal_places=2)
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and every encrypted xlsx
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = sheets.ZIP_MAGIC
 
 
 @dataclass(frozen=True)
@@ -131,109 +132,213 @@ def _too_big() -> SheetImportError:
     return _file_error(_("The file is larger than %(limit)s MB.") % {"limit": MAX_FILE_BYTES // (1024 * 1024)})
 
 
-def _not_xlsx() -> SheetImportError:
-    return _file_error(_("The file is not an Excel workbook (.xlsx). Save it in Excel as “Excel Workbook (*.xlsx)” "
-                         "and upload it again."))
-
-
-def open_workbook(file, *, filename: str | None = None):
-    """The openpyxl workbook (read-only, cached values) of an upload, a path or bytes, or a
-    SheetImportError saying in plain words why it is not a usable workbook."""
-    from openpyxl import load_workbook
-
+def read_grid(file, *, filename: str | None = None) -> Grid:
+    """The first visible worksheet of an upload, a path or bytes (see scoring.sheets), or a
+    SheetImportError saying in plain words why it is not a usable spreadsheet."""
     data, name = _read_bytes(file, filename)
     if not data:
         raise _file_error(_("The file is empty."))
-    if name and Path(str(name)).suffix.lower() not in XLSX_SUFFIXES:
-        raise _file_error(_("“%(name)s” is not an .xlsx file. Only Excel workbooks (.xlsx) can be imported.")
-                          % {"name": Path(str(name)).name})
-    if data.startswith(OLE_MAGIC):
-        raise _file_error(_("The workbook is password-protected or in the old Excel 97–2003 (.xls) format. Remove "
-                            "the password and save it as “Excel Workbook (*.xlsx)”."))
-    if not data.startswith(ZIP_MAGIC):
-        raise _not_xlsx()
+    if data.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                    raise _too_big()
+        except zipfile.BadZipFile as exc:
+            raise _file_error(_("The file is damaged: it is not a readable workbook. Open it in Excel or WPS, "
+                                "save it as .xlsx and try again.")) from exc
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
-                raise _too_big()
-    except zipfile.BadZipFile as exc:
-        raise _not_xlsx() from exc
-    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
-        raise _file_error(_("The file is a zip archive but not an Excel workbook (.xlsx)."))
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises KeyError, ValueError, XML and zip errors for broken files
-        raise _file_error(_("The workbook cannot be read (%(error)s). Open it in Excel, save it as .xlsx and try "
-                            "again.") % {"error": type(exc).__name__}) from exc
+        return sheets.read_grid(data, name, max_rows=MAX_ROWS, slack=HEADER_SEARCH_ROWS)
+    except sheets.GridError as exc:
+        raise _file_error(str(exc)) from exc
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+class Rows(list):
+    """The data rows of a sheet (dicts, see `read_rows`), with what the importers need besides:
+    the columns found (`letters`, `headers`), the header rows, the total rows (合计/总计, kept
+    apart from the items) and the problems found in single cells (`errors`: formulas without a
+    value, Excel error values, cells merged over several rows), which the importer reports with
+    its own."""
+
+    letters: dict
+    headers: dict
+    header_rows: tuple
+    totals: list
+    errors: list
 
 
-def read_rows(file, columns: list[Column], *, filename: str | None = None) -> list[dict]:
-    """The data rows of the first worksheet as dicts {key: raw cell value, "_row": excel row,
-    "_col": {key: letter}, "_header": {key: header text}}; fully empty rows are skipped.
-    Raises SheetImportError for a file that is not a workbook, an empty one, too many rows,
-    missing required columns (all listed) and duplicated columns."""
-    workbook = open_workbook(file, filename=filename)
-    try:
-        return _read_first_sheet(workbook, columns)
-    except SheetImportError:
-        raise
-    except Exception as exc:  # the sheet's XML is parsed lazily: broken or hostile XML surfaces here
-        raise _file_error(_("The workbook cannot be read (%(error)s). Open it in Excel, save it as .xlsx and try "
-                            "again.") % {"error": type(exc).__name__}) from exc
-    finally:
-        workbook.close()
+# Rows that add up a table (an empty 序号, a word like 合计 in one of the first cells).
+TOTAL_WORDS = {"合计", "总计", "总分", "合计得分", "总计得分", "得分合计", "总得分", "共计", "总合计", "合计分数",
+               "total", "totals", "grandtotal", "sum", "overalltotal"}
 
 
-def _read_first_sheet(workbook, columns: list[Column]) -> list[dict]:
-    if not workbook.worksheets:
-        raise _file_error(_("The workbook has no worksheet."))
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-    header = next(rows, None)
-    if header is None or all(_is_blank(v) for v in header):
-        raise _file_error(_("The first worksheet is empty: row 1 must hold the column headers."))
-    header_row = 1
-    positions, header_texts, errors = _match_headers(header, columns)
-    # Sheets kept by customers often carry a title (and a unit or date line) above the header:
-    # the first of the leading rows that names every required column is taken as the header.
-    leading = []
-    while errors and header_row + len(leading) < HEADER_SEARCH_ROWS:
-        candidate = next(rows, None)
-        if candidate is None:
-            break
-        leading.append(candidate)
-        found = _match_headers(candidate, columns, row=header_row + len(leading))
-        if not found[2]:
-            positions, header_texts, errors = found
-            header_row += len(leading)
-            leading = []
-    if errors:
-        raise SheetImportError(errors)
+class _Reported:
+    """A cell whose problem is already reported (see Rows.errors): the parse_* functions skip it."""
+
+    def __repr__(self):
+        return "<reported>"
+
+
+REPORTED = _Reported()
+
+
+def is_reported(value) -> bool:
+    return value is REPORTED
+
+
+def read_rows(file, columns: list[Column], *, filename: str | None = None) -> Rows:
+    """The data rows of the first visible worksheet as dicts {key: raw cell value, "_row": excel
+    row, "_col": {key: letter}, "_header": {key: header text}}; empty rows and total rows are
+    left out (totals are in `.totals`). Raises SheetImportError for a file that is not a
+    spreadsheet, an empty one, too many rows, missing required columns (all listed, at the row
+    that comes closest to being the header) and duplicated columns."""
+    grid = read_grid(file, filename=filename)
+    return _records(grid, columns)
+
+
+def _records(grid: Grid, columns: list[Column]) -> Rows:
+    if not grid.rows:
+        raise _file_error(_("The first worksheet is empty: it must hold a header row and the items below it."))
+    header_rows, positions, header_texts = _find_header(grid, columns)
     letters = {key: column_letter(index + 1) for key, index in positions.items()}
-    out = []
-    for number, values in enumerate(itertools.chain(leading, rows), start=header_row + 1):
-        if number > MAX_ROWS + 1:
-            raise _file_error(_("The worksheet has more than %(limit)s rows.") % {"limit": f"{MAX_ROWS:,}"})
-        record = {key: (values[index] if index < len(values) else None) for key, index in positions.items()}
-        if all(_is_blank(v) for v in record.values()):
+    out = Rows()
+    out.letters, out.headers, out.header_rows, out.totals, out.errors = letters, header_texts, header_rows, [], []
+    last_header = header_rows[-1]
+    vertical = _vertical_merges(grid, positions, last_header, out.errors, header_texts)
+    code_index = positions.get("code")
+    data_rows = sum(1 for number, _values in grid.rows if number > last_header)
+    if data_rows > MAX_ROWS:
+        raise _file_error(str(sheets.too_many_rows(MAX_ROWS)))
+    for number, values in grid.rows:
+        if number <= last_header:
             continue
+        record = {key: (values[index] if index < len(values) else None) for key, index in positions.items()}
+        if all(_is_blank(v) for v in record.values()) and not _is_total(values, code_index):
+            continue
+        for key, value in record.items():
+            problem = _cell_problem(value, (number, positions[key]) in vertical)
+            if problem:
+                out.errors.append(SheetError(row=number, column=letters[key], header=header_texts[key],
+                                             message=problem))
+                record[key] = REPORTED
         record["_row"] = number
         record["_col"] = letters
         record["_header"] = header_texts
-        out.append(record)
+        if _is_total(values, code_index):
+            out.totals.append(record)
+        else:
+            out.append(record)
     return out
 
 
-def _match_headers(header: tuple, columns: list[Column], row: int = 1) -> tuple[dict, dict, list[SheetError]]:
+def _cell_problem(value, merged_below: bool) -> str | None:
+    if isinstance(value, Uncached):
+        return _("The formula %(formula)s has no saved value and cannot be computed here (it is not plain "
+                 "arithmetic over this sheet). Open the file in Excel or WPS and save it again, or type the "
+                 "value.") % {"formula": value.formula}
+    if isinstance(value, ExcelError):
+        return _("The cell shows the Excel error %(error)s: correct it or type the value.") % {"error": value.code}
+    if merged_below:
+        return _("This cell is merged with the cells below it, so only the first row would get its value: "
+                 "unmerge the cells and give each row its own value.")
+    return None
+
+
+def _vertical_merges(grid: Grid, positions: dict, last_header: int, errors, header_texts) -> set:
+    """Cells of the read columns, below the header, that are covered by a merge spanning rows:
+    the first row holds the value, the others would silently read as empty."""
+    covered = set()
+    read = set(positions.values())
+    for min_row, min_col, max_row, max_col in grid.merged:
+        if max_row <= min_row or max_row <= last_header:
+            continue
+        for column in range(min_col - 1, max_col):
+            if column in read:
+                for row in range(max(min_row, last_header + 1), max_row + 1):
+                    covered.add((row, column))
+    return covered
+
+
+def _is_total(values: list, code_index: int | None) -> bool:
+    code = values[code_index] if code_index is not None and code_index < len(values) else None
+    if not _is_blank(code) and not _is_total_word(code):
+        return False
+    texts = [v for v in values[:6] if isinstance(v, str) and v.strip()]
+    return bool(texts) and _is_total_word(texts[0])
+
+
+def _is_total_word(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = re.sub(r"[\s:：()（）]+", "", unicodedata.normalize("NFKC", value)).casefold()
+    return text in TOTAL_WORDS
+
+
+def _header_cells(grid: Grid, number: int) -> list:
+    """A header row's texts with merged cells filled in (a header merged across columns or rows
+    names every column it covers)."""
+    values = list(dict(grid.rows).get(number, []))
+    for min_row, min_col, max_row, max_col in grid.merged:
+        if min_row <= number <= max_row:
+            top = grid.value(min_row, min_col)
+            if len(values) < max_col:
+                values.extend([None] * (max_col - len(values)))
+            for column in range(min_col, max_col + 1):
+                if _is_blank(values[column - 1]):
+                    values[column - 1] = top
+    return values
+
+
+def _find_header(grid: Grid, columns: list[Column]) -> tuple[tuple, dict, dict]:
+    """The header: one row, or two (a group heading over sub-headings, merged cells), among the
+    first rows of the sheet (title, unit or date lines may come first). When none names every
+    required column, the error points at the row(s) that come closest."""
+    candidates = [number for number, _values in grid.rows[:HEADER_SEARCH_ROWS]]
+    options = []  # (score, rows, positions, texts, errors); the best complete one wins
+    for position, number in enumerate(candidates):
+        top = _header_cells(grid, number)
+        options.append(((number,), *_match_headers(top, columns, row=number)))
+        following = candidates[position + 1] if position + 1 < len(candidates) else None
+        if following == number + 1:
+            below = _header_cells(grid, following)
+            if _looks_like_subheader(below, columns):
+                combined = [b if not _is_blank(b) and _known(b, columns) else t
+                            for t, b in itertools.zip_longest(top, below)]
+                options.append(((number, following), *_match_headers(combined, columns, row=number)))
+
+    def score(option):
+        rows, positions = option[0], option[1]
+        return (len(positions), -len(rows), -rows[0])
+
+    complete = [option for option in options if not option[3]]
+    if complete:
+        rows, positions, texts, _errors = max(complete, key=score)
+        return rows, positions, texts
+    rows, _positions, _texts, errors = max(options, key=score)
+    if len(rows) == 2:
+        errors = [SheetError(row=e.row, column=e.column, header=e.header,
+                             message=e.message + " " + _("(Header read from rows %(first)s–%(second)s.)")
+                             % {"first": rows[0], "second": rows[1]}) for e in errors]
+    raise SheetImportError(errors)
+
+
+def _known(value, columns: list[Column]) -> bool:
+    normalised = normalise_header(value)
+    return any(normalised in column._normalised for column in columns)
+
+
+def _looks_like_subheader(values: list, columns: list[Column]) -> bool:
+    """A second header row: text only, and at least one of it names a column."""
+    filled = [v for v in values if not _is_blank(v)]
+    return bool(filled) and all(isinstance(v, str) for v in filled) and any(_known(v, columns) for v in filled)
+
+
+def _match_headers(header, columns: list[Column], row: int = 1) -> tuple[dict, dict, list[SheetError]]:
     positions: dict[str, int] = {}
     texts: dict[str, str] = {}
     errors: list[SheetError] = []
     for index, value in enumerate(header):
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            continue
         normalised = normalise_header(value)
         if not normalised:
             continue
@@ -259,6 +364,10 @@ def _match_headers(header: tuple, columns: list[Column], row: int = 1) -> tuple[
     return positions, texts, errors
 
 
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _error(errors, row, column, header, message):
     errors.append(SheetError(row=row, column=column, header=header, message=message))
 
@@ -270,6 +379,8 @@ def parse_decimal(value, *, row: int | None, column: str | None, header: str | N
     not 2.29999…), and numeric strings with spaces or full-width digits. Appends an error and
     returns None when the value is missing (if required), not a number, out of range or has more
     than `places` decimals."""
+    if value is REPORTED:
+        return None
     if _is_blank(value):
         if required:
             _error(errors, row, column, header, _("A number is required here."))
@@ -277,23 +388,23 @@ def parse_decimal(value, *, row: int | None, column: str | None, header: str | N
     if isinstance(value, bool):
         _error(errors, row, column, header, _("“%(value)s” is not a number.") % {"value": value})
         return None
+    if isinstance(value, datetime.date):
+        # A number in a cell formatted as a date: the file stores the number (the serial).
+        value = sheets.excel_serial(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             _error(errors, row, column, header, _("“%(value)s” is not a number.") % {"value": value})
             return None
         number = Decimal(repr(value))
-        # Excel arithmetic leaves binary noise (0.1 + 0.2 = 0.30000000000000004): drop it.
-        quantized = number.quantize(Decimal(1).scaleb(-places))
-        if number != quantized and round(number, 9) == quantized:
-            number = quantized
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, Decimal):
         number = value
     else:
         text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+        text = text.removesuffix("分")  # 10分: points with their unit, as Chinese tables write them
         try:
-            number = Decimal(text)
+            number = Decimal(text) if _NUMBER_RE.match(text) else None
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
@@ -302,23 +413,38 @@ def parse_decimal(value, *, row: int | None, column: str | None, header: str | N
     if not number.is_finite():
         _error(errors, row, column, header, _("“%(value)s” is not a number.") % {"value": value})
         return None
+    # The range first: quantizing a number like 1E+26 to cents exceeds Decimal's precision.
     if minimum is not None and number < minimum:
         if minimum == 0:
-            message = _("“%(value)s” is negative; it must be 0 or more.") % {"value": number}
+            message = _("“%(value)s” is negative; it must be 0 or more.") % {"value": _plain(number)}
         else:
-            message = _("%(value)s is less than %(minimum)s.") % {"value": number, "minimum": minimum}
+            message = _("%(value)s is less than %(minimum)s.") % {"value": _plain(number), "minimum": minimum}
         _error(errors, row, column, header, message)
         return None
     limit = MAX_DECIMAL if maximum is None else maximum
     if number > limit:
         _error(errors, row, column, header,
-               _("%(value)s is more than %(maximum)s.") % {"value": number, "maximum": limit})
+               _("%(value)s is more than %(maximum)s.") % {"value": _plain(number), "maximum": limit})
         return None
-    if number != number.quantize(Decimal(1).scaleb(-places)):
+    quantized = number.quantize(Decimal(1).scaleb(-places))
+    if isinstance(value, float) and number != quantized and round(number, 9) == quantized:
+        # Excel arithmetic leaves binary noise (0.1 + 0.2 = 0.30000000000000004): drop it.
+        number = quantized
+    if number != quantized:
         _error(errors, row, column, header,
-               _("%(value)s has more than %(places)s decimal places.") % {"value": number, "places": places})
+               _("%(value)s has more than %(places)s decimal places.") % {"value": _plain(number), "places": places})
         return None
     return number
+
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,6})?$")
+
+
+def _plain(number: Decimal) -> str:
+    """A number as people write it; huge or tiny ones in scientific notation, as Excel shows them."""
+    if abs(number.adjusted()) > 15:
+        return f"{number:.6E}".replace(".000000E", "E")
+    return f"{number:f}"
 
 
 TRUE_WORDS = {"是", "yes", "y", "true", "t", "1", "√", "✓", "✔", "对", "严重"}
@@ -328,7 +454,7 @@ FALSE_WORDS = {"否", "no", "n", "false", "f", "0", "×", "✗", "✘", "x", "�
 def parse_bool(value, *, row: int | None, column: str | None, header: str | None, errors: list[SheetError],
                default: bool = False) -> bool:
     """是/否, yes/no, true/false, 1/0, y/n, √/×; an empty cell gives `default`."""
-    if _is_blank(value):
+    if value is REPORTED or _is_blank(value):
         return default
     if isinstance(value, bool):
         return value
@@ -354,8 +480,15 @@ def parse_code(value, *, row: int | None, column: str | None, header: str | None
     a trailing dot and leading zeros of a segment tolerated: `01.02.` -> `1.2`); a numeric cell is
     read by its shortest form (see the module docstring). Appends an error and returns None when
     the cell is empty or not a code."""
+    if value is REPORTED:
+        return None
     if _is_blank(value):
         _error(errors, row, column, header, _("The code is empty."))
+        return None
+    if isinstance(value, datetime.date):
+        _error(errors, row, column, header,
+               _("Excel shows this code as a date (%(value)s): format the code column as text and type the code "
+                 "again.") % {"value": value.strftime("%Y-%m-%d")})
         return None
     if isinstance(value, bool):
         text = str(value)
@@ -386,13 +519,19 @@ def parse_code(value, *, row: int | None, column: str | None, header: str | None
 
 def parse_text(value, *, row: int | None, column: str | None, header: str | None, errors: list[SheetError],
                required: bool = False, max_length: int | None = None) -> str:
-    """A text cell, trimmed; numbers are written as their shortest form."""
+    """A text cell, trimmed; numbers are written as their shortest form, dates as 2026-03-01."""
+    if value is REPORTED:
+        return ""
     if _is_blank(value):
         if required:
             _error(errors, row, column, header, _("This cell must not be empty."))
         return ""
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
         value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else value.date()
+    if isinstance(value, datetime.date | datetime.time):
+        value = value.isoformat()
     text = str(value).strip()
     if max_length is not None and len(text) > max_length:
         _error(errors, row, column, header,

@@ -139,7 +139,8 @@ def test_all_errors_at_once(standard, site_a):
 
 @pytest.mark.parametrize("data, name, message", [
     (b"%PDF-1.4 not a workbook", "r.xlsx", "not an Excel workbook"),
-    (b"a,b,c\n1,2,3\n", "r.csv", "not an .xlsx file"),
+    (b"a,b,c\n1,2,3\n", "r.csv", "Required column missing"),
+    (b"a,b,c\n1,2,3\n", "r.docx", "not a spreadsheet"),
     (b"", "r.xlsx", "empty"),
 ])
 def test_bad_files(standard, site_a, data, name, message):

@@ -131,12 +131,18 @@ def test_broken_workbook_xml():
 
 def test_password_protected_or_old_xls():
     errors, _ = _import_errors(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    assert "password" in errors[(None, None)]
+    assert "damaged" in errors[(None, None)] or "cannot be read" in errors[(None, None)]
+
+
+def test_content_decides_not_the_extension():
+    # an xlsx named .csv (a browser or a mail client renamed it) is read as what it is
+    standard = services.standard_import_xlsx(file=make_xlsx(SMALL_ROWS), name="改名", filename="standard.csv")
+    assert standard.item_count == 11
 
 
 def test_wrong_extension():
-    errors, _ = _import_errors(make_xlsx(SMALL_ROWS), filename="standard.csv")
-    assert "standard.csv" in errors[(None, None)]
+    errors, _ = _import_errors(b"%PDF-1.7 ...", filename="standard.pdf")
+    assert "standard.pdf" in errors[(None, None)] and "not a spreadsheet" in errors[(None, None)]
 
 
 def test_empty_workbook():
