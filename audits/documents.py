@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import today_local
 from org.documents import render_pdf
+from org.spreadsheets import print_setup, text_cell
 from scoring import rules
 
 from . import selectors
@@ -100,36 +101,39 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         table = workbook.active
         table.title = _("Score table")[:31]
         table.append(list(table_headers()))
+        # Codes and titles are user text: written as text (a title "=1+1" stays a title).
         for row in context["rows"]:
-            table.append([
-                row.code, row.title, cents(row.possible), cents(row.earned),
-                rules.rate_cell(row.rate), row.serious_problems,
-            ])
-            line = table.max_row
+            line = table.max_row + 1
+            _score_row(table, line, row.code, row.title, row.possible, row.earned, row.rate, row.serious_problems)
             table.cell(line, 2).alignment = Alignment(indent=row.depth, wrap_text=True, vertical="top")
-            for column in (3, 4, 5):
-                cell = table.cell(line, column)
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "0.00"
-                else:
-                    cell.alignment = Alignment(horizontal="right")
             if not row.is_leaf:
                 for column in range(1, 7):
                     table.cell(line, column).font = bold
+        # The total row (合计) at the bottom: other organisations' roll-up tables end the same way,
+        # and the results import recognises it (empty 序号) and checks it against the sums.
+        total = context["total"]
+        line = table.max_row + 1
+        _score_row(table, line, "", _("Total"), total.possible, total.earned, total.rate, total.serious_problems)
+        for column in range(1, 7):
+            table.cell(line, column).font = bold
         for index, width in enumerate((10, 60, 12, 12, 13, 12), start=1):
             table.column_dimensions[get_column_letter(index)].width = width
 
         problems = workbook.create_sheet(_("Problems and measures")[:31])
         problems.append(list(problem_headers()))
         for result in context["problems"]:
-            problems.append([result.item.code, result.item.title, result.problem, result.measure])
+            line = problems.max_row + 1
+            for column, value in enumerate((result.item.code, result.item.title, result.problem, result.measure),
+                                           start=1):
+                text_cell(problems.cell(line, column), value)
+            problems.cell(line, 1).number_format = "@"
             for column in (2, 3, 4):
-                problems.cell(problems.max_row, column).alignment = Alignment(wrap_text=True, vertical="top")
+                problems.cell(line, column).alignment = Alignment(wrap_text=True, vertical="top")
         for index, width in enumerate((10, 40, 50, 50), start=1):
             problems.column_dimensions[get_column_letter(index)].width = width
 
         for sheet in (table, problems):
-            sheet.freeze_panes = "A2"
+            print_setup(sheet, landscape=sheet is problems)
             for cell in sheet[1]:
                 cell.font, cell.fill = bold, head_fill
             for line in sheet.iter_rows():
@@ -141,6 +145,22 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         out = io.BytesIO()
         workbook.save(out)
     return out.getvalue()
+
+
+def _score_row(sheet, line, code, title, possible, earned, rate, serious_problems) -> None:
+    from openpyxl.styles import Alignment
+
+    text_cell(sheet.cell(line, 1), code)
+    sheet.cell(line, 1).number_format = "@"
+    text_cell(sheet.cell(line, 2), title)
+    for column, value in ((3, cents(possible)), (4, cents(earned)), (5, rules.rate_cell(rate))):
+        cell = sheet.cell(line, column)
+        cell.value = value
+        if isinstance(value, Decimal):
+            cell.number_format = "0.00"
+        else:
+            cell.alignment = Alignment(horizontal="right")
+    sheet.cell(line, 6).value = serious_problems
 
 
 def _summary_sheet(sheet, context: dict, bold) -> None:
@@ -160,13 +180,18 @@ def _summary_sheet(sheet, context: dict, bold) -> None:
         (_("Score rate (%)"), rules.rate_cell(total.rate)),
         (_("Serious problems"), total.serious_problems),
     ]
-    for label, value in lines:
-        sheet.append([label, value])
-        sheet.cell(sheet.max_row, 1).font = bold
-        if isinstance(value, Decimal):
-            sheet.cell(sheet.max_row, 2).number_format = "0.00"
+    for line, (label, value) in enumerate(lines, start=1):
+        text_cell(sheet.cell(line, 1), str(label))
+        sheet.cell(line, 1).font = bold
+        if isinstance(value, Decimal | int):
+            sheet.cell(line, 2).value = value
+            if isinstance(value, Decimal):
+                sheet.cell(line, 2).number_format = "0.00"
+        else:
+            text_cell(sheet.cell(line, 2), value)  # names of sites, units, standards, people
     sheet.column_dimensions["A"].width = 18
     sheet.column_dimensions["B"].width = 60
+    print_setup(sheet, title_rows=None, freeze=None)
 
 
 def render_report(inspection: Inspection, *, fmt: str, language: str | None = None) -> bytes:
@@ -175,3 +200,101 @@ def render_report(inspection: Inspection, *, fmt: str, language: str | None = No
     if fmt == "xlsx":
         return render_report_xlsx(inspection, language=language)
     raise ValueError(f"unknown report format {fmt!r}")
+
+
+# ---------------------------------------------------------------- import templates
+
+TEMPLATE_FORMS = ("earned", "deduction")
+TEMPLATE_HEADERS = {
+    ("earned", "zh-hans"): ("序号", "评价项目", "应得分", "实得分", "不适用", "严重问题数", "存在问题", "整改措施"),
+    ("earned", "en"): ("code", "item", "points", "earned", "not_applicable", "serious_problems", "problem",
+                       "measure"),
+    ("deduction", "zh-hans"): ("序号", "评价项目", "应得分", "扣分", "扣分原因", "不适用", "严重问题数", "整改措施"),
+    ("deduction", "en"): ("code", "item", "points", "deduction", "deduction reason", "not_applicable",
+                          "serious_problems", "measure"),
+}
+
+
+def results_template_filename(standard, form: str, language: str) -> str:
+    return f"{standard.name}-v{standard.version}-{form}-{language}.xlsx"
+
+
+def results_template_xlsx(standard, *, form: str = "earned", language: str | None = None) -> bytes:
+    """The results sheet of `standard` to fill in, as the import reads it: a title row, the header,
+    every item in tree order (sections in bold with their points, left without results), and a
+    total row whose sums are formulas. In the 实得分 form every leaf starts at full points; in
+    the 扣分 form an empty deduction means none. Either imports unchanged as full marks."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from org.spreadsheets import print_setup, text_cell
+    from scoring.documents import instructions_sheet, template_language
+
+    if form not in TEMPLATE_FORMS:
+        raise ValueError(f"unknown template form {form!r}")
+    language = template_language(language)
+    headers = TEMPLATE_HEADERS[(form, language)]
+    items = list(standard.items.order_by("sort_key").values_list("code", "title", "points", "depth", "is_leaf"))
+    bold = Font(bold=True)
+    with translation.override(language):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = _("Results")[:31]
+        text_cell(sheet.cell(1, 1), _("Results of “%(standard)s” (version %(version)s)")
+                  % {"standard": standard.name, "version": standard.version})
+        sheet.cell(1, 1).font = Font(bold=True, size=13)
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+        for column, header in enumerate(headers, start=1):
+            text_cell(sheet.cell(2, column), header)
+            sheet.cell(2, column).font = bold
+            sheet.cell(2, column).fill = PatternFill("solid", fgColor="E8EEF5")
+        first = 3
+        for line, (code, title, points, depth, is_leaf) in enumerate(items, start=first):
+            text_cell(sheet.cell(line, 1), code)
+            sheet.cell(line, 1).number_format = "@"
+            text_cell(sheet.cell(line, 2), title)
+            sheet.cell(line, 2).alignment = Alignment(indent=depth, wrap_text=True, vertical="top")
+            sheet.cell(line, 3).value = points
+            sheet.cell(line, 3).number_format = "0.00"
+            if is_leaf and form == "earned":
+                sheet.cell(line, 4).value = points  # start from full points; lower what is found
+            sheet.cell(line, 4).number_format = "0.00"
+            if not is_leaf:
+                for column in (1, 2, 3):
+                    sheet.cell(line, column).font = bold
+        last = first + len(items) - 1
+        total = last + 1
+        text_cell(sheet.cell(total, 2), _("Total"))
+        serious_column = 6 if form == "earned" else 7
+        for column in (4, serious_column):
+            letter = get_column_letter(column)
+            sheet.cell(total, column).value = f"=SUM({letter}{first}:{letter}{last})"
+        for column in range(1, len(headers) + 1):
+            sheet.cell(total, column).font = bold
+        widths = (10, 40, 9, 9, 30 if form == "deduction" else 8, 10, 30, 30)
+        for column, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        print_setup(sheet, landscape=True, title_rows="2:2", freeze="C3")
+        earned_or_deduction = (
+            ("实得分 / earned", _("Earned points, 0 up to the standard points; every item starts at full points."))
+            if form == "earned" else
+            ("扣分 / deduction", _("Points deducted; empty means none. Earned points are the standard points less "
+                                  "the deduction, never below 0.")))
+        instructions_sheet(workbook, [
+            (_("Column"), _("Content")),
+            ("序号 / code", _("The item's code: do not change it. Rows of sections stay without results.")),
+            earned_or_deduction,
+            *((("扣分原因 / deduction reason", _("Why points were deducted: kept as the problem found.")),)
+              if form == "deduction" else ()),
+            ("不适用 / not_applicable", _("是 / yes when the item does not apply (then no points and no "
+                                          "deduction).")),
+            ("严重问题数 / serious_problems", _("The number of serious problems found, 0 or more.")),
+            *((("存在问题 / problem", _("The problem found.")),) if form == "earned" else ()),
+            ("整改措施 / measure", _("The rectification measure.")),
+            ("", _("The last row adds up the column; it is checked against the items when the sheet is "
+                   "imported.")),
+        ])
+        out = io.BytesIO()
+        workbook.save(out)
+    return out.getvalue()

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import today_local
 from org.uploads import PHOTO, UploadField
-from scoring.sheets import ACCEPT_ATTRIBUTE
 from org.validators import LONG_TEXT_MAX, single_line, validate_past_date
+from scoring.sheets import ACCEPT_ATTRIBUTE
 
 from . import selectors
 from .models import Inspection
@@ -110,3 +110,18 @@ class ImportForm(forms.Form):
         if not data.get("site") and not data.get("unit"):
             raise forms.ValidationError(_("Choose the site or the unit to inspect."))
         return data
+
+
+class TemplateForm(forms.Form):
+    """Which results template to download (a GET form on the import page)."""
+    standard = forms.ModelChoiceField(label=_("Standard"), queryset=None)
+    form = forms.ChoiceField(label=_("Form"), initial="earned", choices=[
+        ("earned", _("Earned points (实得分)")), ("deduction", _("Deductions (扣分)"))])
+    lang = forms.ChoiceField(label=_("Language"), initial="zh-hans",
+                             choices=[("zh-hans", "简体中文"), ("en", "English")])
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "template-%s")  # beside the import form on one page
+        super().__init__(*args, **kwargs)
+        self.fields["standard"].queryset = selectors.standard_choices()
+        _bootstrap(self)

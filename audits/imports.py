@@ -82,8 +82,10 @@ def _parse_count(value, *, row, column, header, errors) -> int:
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 1e9:
         number = int(value)
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() and abs(value) < 10**9:
+        number = int(value)  # a computed formula (scoring.formulas)
     elif isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) < 7:
         number = int(value.strip())
     if number is None or number < 0 or number > 32767:
@@ -196,6 +198,10 @@ def parse_results(file, standard: Standard, *, filename: str | None = None) -> d
                            "serious_problems": problems, **texts}
     sections = [(item, record, where) for item, record, where in sections
                 if not any(code.startswith(item.code + ".") for code in bad_codes)]
+    if parsed and not any(r["earned"] is not None or r["not_applicable"] for r in parsed.values()):
+        errors.append(SheetError(row=None, column=None, message=_(
+            "No item row of the sheet gives a result (earned points, a deduction or not applicable): nothing "
+            "would be scored.")))
     if sections or rows.totals:
         _check_sections(sections, all_items, parsed, errors, totals=rows.totals if not bad_codes else [],
                         extra_totals=rows.totals[1:], raw_deductions=raw_deductions)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.inspection_list, name="inspection_list"),
     path("new/", views.inspection_create, name="inspection_create"),
     path("import/", views.inspection_import, name="inspection_import"),
+    path("import/template.xlsx", views.inspection_import_template, name="inspection_import_template"),
     path("<int:pk>/", views.inspection_detail, name="inspection_detail"),
     path("<int:pk>/record/", views.inspection_record, name="inspection_record"),
     path("<int:pk>/record/<int:section>/", views.inspection_record, name="inspection_record_section"),

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,13 +18,16 @@ from org.once import once_per_token
 from org.selectors import site_list
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
+from scoring.documents import template_language
 from scoring.xlsx import SheetImportError
 
 from . import documents, hooks, imports, lifecycle, selectors, services
 from .filters import InspectionFilter
-from .forms import ImportForm, InspectionCreateForm, PhotoForm, ReopenForm, ResultForm
+from .forms import ImportForm, InspectionCreateForm, PhotoForm, ReopenForm, ResultForm, TemplateForm
 from .lifecycle import Action
 from .models import Inspection
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -98,7 +102,26 @@ def inspection_import(request):
             messages.success(request, _("Inspection %(number)s imported as a draft: check it and submit it.")
                              % {"number": inspection.number})
             return redirect("audits:inspection_detail", pk=inspection.pk)
-    return render(request, "audits/inspection_import.html", {"form": form, "sheet_errors": sheet_errors})
+    return render(request, "audits/inspection_import.html", {"form": form, "sheet_errors": sheet_errors,
+                                                             "template_form": TemplateForm()})
+
+
+@login_required
+@require_http_methods(["GET"])
+def inspection_import_template(request):
+    """The results sheet of an active standard to fill in, in the 实得分 or the 扣分 form, in
+    Chinese or English; it imports unchanged (full marks)."""
+    _require_create_role(request.user)
+    form = TemplateForm(request.GET or None)
+    if not form.is_valid():
+        raise Http404
+    data = form.cleaned_data
+    standard, language = data["standard"], template_language(data["lang"])
+    content = documents.results_template_xlsx(standard, form=data["form"], language=language)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=documents.results_template_filename(standard, data["form"], language))
+    return response
 
 
 @login_required

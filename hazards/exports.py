@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from org.spreadsheets import xlsx_text
+
 from . import rules
 from .models import Hazard
 
@@ -115,8 +117,7 @@ def write_xlsx(queryset, target, *, today: datetime.date) -> int:
 # sheet XML is written as text straight into the zip (inline strings, no shared-string table in
 # memory). openpyxl reads the result back in the tests.
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\u2028\u2029\ud800-\udfff]")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _EXCEL_EPOCH_DT = datetime.datetime(1899, 12, 30)
 STYLE_DATE, STYLE_DATETIME, STYLE_BOLD = 1, 2, 3
@@ -172,7 +173,7 @@ def _escape(text: str) -> str:
     if not _SPECIAL.search(text):  # the common case: plain text, one regex scan
         return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _ILLEGAL_XML.sub("", text)
+    return xlsx_text(text)  # Word's line breaks become line breaks; what XML cannot hold is dropped
 
 
 def _cell(value) -> str:
@@ -213,6 +214,7 @@ class XlsxStreamWriter:
         self.sheet.write(
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
             '<sheetViews><sheetView workbookViewId="0"><pane xSplit="1" ySplit="1" topLeftCell="B2" '
             'activePane="bottomRight" state="frozen"/></sheetView></sheetViews>'
             + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
@@ -229,7 +231,12 @@ class XlsxStreamWriter:
         self.sheet.write(f'<row r="{self.rows}">{cells}</row>')
 
     def __exit__(self, exc_type, exc, tb):
-        self.sheet.write("</sheetData></worksheet>")
+        # Printing: A4 landscape, one page wide, the header row on every page, page numbers.
+        self.sheet.write(
+            '</sheetData><printOptions gridLines="1"/>'
+            '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+            '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+            '<headerFooter><oddFooter>&amp;C&amp;P / &amp;N</oddFooter></headerFooter></worksheet>')
         self.sheet.close()
         zf = self.zip
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -241,7 +248,9 @@ class XlsxStreamWriter:
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{self.sheet_name}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+            f'<sheets><sheet name="{self.sheet_name}" sheetId="1" r:id="rId1"/></sheets>'
+            '<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+            f"'{self.sheet_name.replace(chr(39), chr(39) * 2)}'!$1:$1</definedName></definedNames></workbook>",
         )
         zf.close()
         return False

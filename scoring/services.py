@@ -395,6 +395,8 @@ def standard_export_xlsx(standard: Standard) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    from org.spreadsheets import print_setup, text_cell
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Standard")[:31]
@@ -404,20 +406,31 @@ def standard_export_xlsx(standard: Standard) -> bytes:
     yes, no = "是", "否"
     rows = standard.items.order_by("sort_key").values_list("code", "title", "points", "criteria", "serious", "depth")
     for number, (code, title, points, criteria, serious, depth) in enumerate(rows.iterator(), start=2):
-        sheet.append([code, title, points, criteria, yes if serious else no])
+        # Titles and criteria are user text: written as text, so "=…" is not a formula and the
+        # export re-imports to the same tree.
+        text_cell(sheet.cell(row=number, column=1), code)
         sheet.cell(row=number, column=1).number_format = "@"
-        if depth:
-            sheet.cell(row=number, column=2).alignment = Alignment(indent=depth, wrap_text=True)
+        text_cell(sheet.cell(row=number, column=2), title)
+        sheet.cell(row=number, column=3).value = points
         sheet.cell(row=number, column=3).number_format = "0.00"
+        text_cell(sheet.cell(row=number, column=4), criteria)
+        sheet.cell(row=number, column=5).value = yes if serious else no
+        sheet.cell(row=number, column=2).alignment = Alignment(indent=depth, wrap_text=True, vertical="top")
+        sheet.cell(row=number, column=4).alignment = Alignment(wrap_text=True, vertical="top")
     for index, width in enumerate([10, 50, 10, 70, 8], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    print_setup(sheet, landscape=True)
     info = workbook.create_sheet(_("About")[:31])
-    for label, value in [(_("Standard"), standard.name), (_("Version"), standard.version),
-                         (_("Status"), standard.get_status_display()), (_("Total points"), standard.total_points),
-                         (_("Items"), standard.item_count),
-                         (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M"))]:
-        info.append([str(label), value if isinstance(value, Decimal | int) else str(value)])
+    for line, (label, value) in enumerate([
+            (_("Standard"), standard.name), (_("Version"), standard.version),
+            (_("Status"), standard.get_status_display()), (_("Total points"), standard.total_points),
+            (_("Items"), standard.item_count),
+            (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M"))], start=1):
+        text_cell(info.cell(line, 1), str(label))
+        if isinstance(value, Decimal | int):
+            info.cell(line, 2).value = value
+        else:
+            text_cell(info.cell(line, 2), str(value))
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 50
     buffer = io.BytesIO()

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from org.once import once_per_token
 from org.views import filtered_page
 
-from . import selectors, services
+from . import documents, selectors, services
 from .filters import StandardFilter
 from .forms import StandardImportForm
 from .xlsx import SheetImportError
@@ -77,6 +77,16 @@ def standard_export(request, pk: int):
     response = HttpResponse(services.standard_export_xlsx(standard), content_type=XLSX_TYPE)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{standard.name}-v{standard.version}.xlsx")
+    return response
+
+
+@login_required
+def standard_template(request):
+    """The import template (Chinese or English): example items that import unchanged."""
+    language = documents.template_language(request.GET.get("lang") or getattr(request, "LANGUAGE_CODE", None))
+    response = HttpResponse(documents.standard_template_xlsx(language=language), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"standard-template-{language}.xlsx")
     return response
 
 
