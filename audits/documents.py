@@ -210,7 +210,7 @@ TEMPLATE_HEADERS = {
     ("earned", "en"): ("code", "item", "points", "earned", "not_applicable", "serious_problems", "problem",
                        "measure"),
     ("deduction", "zh-hans"): ("序号", "评价项目", "应得分", "扣分", "扣分原因", "不适用", "严重问题数", "整改措施"),
-    ("deduction", "en"): ("code", "item", "points", "deduction", "deduction reason", "not_applicable",
+    ("deduction", "en"): ("code", "item", "points", "deduction", "deduction_reason", "not_applicable",
                           "serious_problems", "measure"),
 }
 
@@ -285,7 +285,7 @@ def results_template_xlsx(standard, *, form: str = "earned", language: str | Non
             (_("Column"), _("Content")),
             ("序号 / code", _("The item's code: do not change it. Rows of sections stay without results.")),
             earned_or_deduction,
-            *((("扣分原因 / deduction reason", _("Why points were deducted: kept as the problem found.")),)
+            *((("扣分原因 / deduction_reason", _("Why points were deducted: kept as the problem found.")),)
               if form == "deduction" else ()),
             ("不适用 / not_applicable", _("是 / yes when the item does not apply (then no points and no "
                                           "deduction).")),

@@ -53,8 +53,8 @@ COLUMNS = [
     Column("earned", ("实得分", "earned", "earned points", "实际得分", "得分", "score")),
     # Deduction tables (扣分制): earned = standard points − deduction, never below 0.
     Column("deduction", ("扣分", "deduction", "deductions", "deducted points", "扣分值", "扣除分")),
-    Column("deduction_reason", ("扣分原因", "deduction reason", "reason for deduction", "扣分理由", "扣分说明",
-                                "扣分依据")),
+    Column("deduction_reason", ("扣分原因", "deduction_reason", "deduction reason", "reason for deduction", "扣分理由",
+                                "扣分说明", "扣分依据")),
     # Optional: in a roll-up table a not-applicable leaf shows 应得分 0 (it leaves the sum).
     Column("possible", ("应得分", "points", "standard points")),
     Column("not_applicable", ("不适用", "not_applicable", "not applicable", "n/a")),
@@ -198,7 +198,7 @@ def parse_results(file, standard: Standard, *, filename: str | None = None) -> d
                            "serious_problems": problems, **texts}
     sections = [(item, record, where) for item, record, where in sections
                 if not any(code.startswith(item.code + ".") for code in bad_codes)]
-    if parsed and not any(r["earned"] is not None or r["not_applicable"] for r in parsed.values()):
+    if parsed and not errors and not any(r["earned"] is not None or r["not_applicable"] for r in parsed.values()):
         errors.append(SheetError(row=None, column=None, message=_(
             "No item row of the sheet gives a result (earned points, a deduction or not applicable): nothing "
             "would be scored.")))

@@ -70,8 +70,10 @@ def test_xlsx_rollup_sheet_is_exact(recorded):
     table = workbook.worksheets[0]
     rows = list(table.iter_rows(values_only=True))
     assert rows[0] == ("序号", "评价项目", "应得分", "实得分", "得分率(%)", "严重问题数")
-    body = rows[1:]
+    body, total = rows[1:-1], rows[-1]
     assert len(body) == len(EXPECTED)
+    # the total row (合计) that other organisations' roll-up tables end with, and that re-imports
+    assert total[:2] == (None, "合计") and isinstance(total[2], int | float)
     for got, want in zip(body, EXPECTED, strict=True):
         code, title, possible, earned, rate, serious = got
         assert (code, title, serious) == (want[0], want[1], want[5])
@@ -135,7 +137,7 @@ def test_export_xlsx_command(recorded, tmp_path):
     path = tmp_path / "out" / "report.xlsx"
     call_command("export_inspection", str(recorded.pk), "--format", "xlsx", "--output", str(path))
     workbook = load_workbook(path)
-    assert workbook.worksheets[0].max_row == len(EXPECTED) + 1
+    assert workbook.worksheets[0].max_row == len(EXPECTED) + 2  # header, items, total
 
 
 def test_inspection_problems_seam(recorded):
