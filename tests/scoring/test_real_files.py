@@ -234,3 +234,14 @@ def test_xlsb_and_ods_are_named():
         with zipfile.ZipFile(buffer, "w") as z:
             z.writestr(member, "x")
         assert word in refused(buffer.getvalue())[(None, None)]
+
+
+def test_a_password_protected_xlsx_is_named():
+    # Excel and WPS store an encrypted xlsx as an OLE file holding EncryptionInfo and
+    # EncryptedPackage streams: an OLE file like an .xls, which must not be called "damaged".
+    data = bytearray(xls([["a"]]))
+    at = data.find("Workbook".encode("utf-16-le"))
+    name = "EncryptedPackage".encode("utf-16-le")
+    data[at:at + 64] = name + b"\0" * (64 - len(name))
+    data[at + 64:at + 66] = (len(name) + 2).to_bytes(2, "little")
+    assert "password" in refused(bytes(data), filename="secret.xlsx")[(None, None)]
