@@ -222,4 +222,4 @@ def test_template_downloads(client, manager_a, active_standard):
     assert client.get(url, {"standard": 999999, "form": "earned", "lang": "en"}).status_code == 404
     assert client.get(url, {"standard": active_standard.pk, "form": "x", "lang": "en"}).status_code == 404
     page = client.get(reverse("audits:inspection_import")).content.decode()
-    assert 'id="template-form"' in page and 'id="template-standard"' in page
+    assert 'id="results-template"' in page and 'id="template-form"' in page and 'id="template-standard"' in page
