@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     # The responsible party's portal: no account, reached by the link in the notice e-mail.
     path("p/", include("portal.urls")),
+    path("planning/", include("planning.urls")),
     path("status/", notification_views.status, name="status"),
     path("admin/", admin.site.urls),
 ]

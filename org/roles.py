@@ -54,6 +54,18 @@ ROLE_PERMISSIONS[Role.ADMIN] += _HAZARDS_VIEW + _HAZARDS_ADMIN
 _PORTAL = ["portal.view_partylink", "portal.change_partylink", "portal.view_partyaction"]
 ROLE_PERMISSIONS[Role.MANAGER] += _PORTAL
 ROLE_PERMISSIONS[Role.ADMIN] += _PORTAL
+# planning: the admin keeps the rules, schedules (per-site overrides), the risk register and review
+# cycles; tasks, draws and reviews are read there (the pages check planning.lifecycle).
+_PLANNING_VIEW = ["planning.view_task", "planning.view_schedule", "planning.view_schedulerule",
+                  "planning.view_spotcheckplan", "planning.view_majorrisk", "planning.view_riskreview",
+                  "planning.view_reviewcycle", "planning.view_taskevent", "planning.view_riskreviewevent",
+                  "planning.view_spotcheckpick"]
+_PLANNING_ADMIN = ["planning.add_schedulerule", "planning.change_schedulerule", "planning.change_schedule",
+                   "planning.add_majorrisk", "planning.change_majorrisk", "planning.add_reviewcycle",
+                   "planning.change_reviewcycle"]
+ROLE_PERMISSIONS[Role.MANAGER] += _PLANNING_VIEW
+ROLE_PERMISSIONS[Role.LEADER] += _PLANNING_VIEW
+ROLE_PERMISSIONS[Role.ADMIN] += _PLANNING_VIEW + _PLANNING_ADMIN
 
 # Roles whose holders manage work (create tasks, close hazards, reopen inspections).
 MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}

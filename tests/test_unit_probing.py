@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audits import services as audit_services
 from hazards import services as hazard_services
 from hazards.models import AuthorityReport, Hazard, HazardEvent, HazardPhoto, Notice, ReplyPhoto, WorkOrderReply
+from planning import services as planning_services
 from tests.audits.factories import make_standard
 from tests.hazards.factories import RiskCategoryFactory, image_upload, make_hazard
 from tests.helpers import normalised_body
@@ -19,7 +20,7 @@ from tests.helpers import normalised_body
 pytestmark = pytest.mark.django_db
 
 MISSING = 987654
-PROBED_NAMESPACES = ("org", "audits", "hazards", "portal")
+PROBED_NAMESPACES = ("org", "audits", "hazards", "portal", "planning")
 
 
 def _object_patterns():
@@ -60,7 +61,10 @@ def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
                                         result=WorkOrderReply.Result.HANDLED, submitted_by_name="王建国",
                                         by=manager_a, photos=[image_upload("after.png")])
     party_link, party_action = _party_rows(hazard)
+    task = planning_services.tasks_create(sites=[site_a], kind="special", standard=standard,
+                                          due_date=datetime.date(2026, 12, 20), by=manager_a)[0]
     ids = {
+        "planning:": task.pk,
         "portal:signature_file": party_action.pk, "portal:link_revoke": party_link.pk,
         "org:site_detail": site_a.pk, "hazards:site_contact": site_a.pk,
         "audits:": inspection.pk, "hazards:create_from_inspection": inspection.pk,

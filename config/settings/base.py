@@ -4,6 +4,7 @@ environment; the README lists each variable with its default."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "hazards",
     "notifications",
     "portal",
+    "planning",
 ]
 
 MIDDLEWARE = [
@@ -225,9 +227,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
+# Planning: tasks are generated this many days ahead (beat job and `generate_tasks`).
+PLANNING_HORIZON_DAYS = env.int("PLANNING_HORIZON_DAYS", default=30)
+# The daily planning job (schedules, missed tasks, new tasks, risk reviews, reminders) runs at this
+# local hour; its reminders go out through the outbox.
+PLANNING_RUN_HOUR = env.int("PLANNING_RUN_HOUR", default=6)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "notifications.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "outbox-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": NOTIFY_SWEEP_SECONDS},
+    "planning-daily": {"task": "planning.tasks.planning_daily",
+                       "schedule": crontab(hour=PLANNING_RUN_HOUR, minute=5)},
 }
 
 LOGGING = {
@@ -247,9 +256,16 @@ PDF_MAX_MB = env.int("PDF_MAX_MB", default=50)
 PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
 
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
-HOME_PANELS = ["hazards.selectors.my_work_panel", "hazards.selectors.home_panel", "audits.selectors.home_panel"]
+# Planning's "my tasks" comes first: it is what an inspector opens the tablet for.
+HOME_PANELS = ["planning.selectors.home_panel", "hazards.selectors.my_work_panel", "hazards.selectors.home_panel",
+               "audits.selectors.home_panel"]
 # The home page's "my work" list shows hazards due within this many days.
 MY_WORK_DUE_DAYS = env.int("MY_WORK_DUE_DAYS", default=7)
+# Called by audits.services in the transaction of each inspection status change, as
+# f(*, inspection, action, by) with action an audits InspectionEvent.Action value: how higher apps
+# react to an inspection without audits importing them.
+INSPECTION_HOOKS = ["planning.services.inspection_changed"]
+
 
 # The responsible party's portal (portal/): links sent with each notice e-mail. A link stays valid
 # this many days after the latest deadline of its notice's hazards (an approved extension moves it).

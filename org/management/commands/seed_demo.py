@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 # Each app may ship a `demo.seed(stdout)`; they run in this order and are idempotent.
-DEMO_APPS = ["org", "scoring", "audits", "hazards", "notifications"]
+DEMO_APPS = ["org", "scoring", "audits", "hazards", "notifications", "planning"]
 
 
 class Command(BaseCommand):

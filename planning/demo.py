@@ -1,0 +1,87 @@
+"""Demo planning, in Chinese: a periodic rule per supply station (its sites on their own cycles,
+assigned to the station's first group, except the north branch's, left for its manager to assign),
+spring and autumn checks for every 10 kV+ customer, a month of generated tasks in several states
+(missed, planned, assigned, in progress, done, cancelled), one spot-check plan and a major-risk
+register with its review cycles. Idempotent: it does nothing once its rules exist (generation itself
+is idempotent too). Needs the org, scoring and audits demos; skips quietly without them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits import services as audit_services
+from org.models import PATH_STEP, Membership, OrgUnit, Role
+from scoring.models import Standard, StandardItem
+
+from . import services
+from .cycles import CycleUnit, Season
+from .models import Schedule, ScheduleRule, Task
+
+CUSTOMER_CHECK_NAME = "客户安全用电检查表"
+COMPANY = "JZ"
+UNASSIGNED_BRANCH = "JZ-N"  # its rules have no group: the manager assigns its tasks
+
+
+def _user(unit: OrgUnit, role: str):
+    ancestors = [unit.path[:i] for i in range(PATH_STEP, len(unit.path) + 1, PATH_STEP)]
+    membership = (Membership.objects.filter(role=role, unit__path__in=ancestors).select_related("user")
+                  .order_by("-unit__depth").first())
+    return membership.user if membership else None
+
+
+def _finish(inspection, by) -> None:
+    for item in StandardItem.objects.filter(standard=inspection.standard, is_leaf=True).order_by("sort_key"):
+        audit_services.result_save(inspection=inspection, item=item, earned=item.points, not_applicable=False, by=by)
+    audit_services.inspection_submit(inspection=inspection, by=by)
+
+
+@transaction.atomic
+def seed(stdout=None) -> dict:
+    standard = Standard.objects.filter(name=CUSTOMER_CHECK_NAME, status=Standard.Status.ACTIVE).order_by("-pk").first()
+    company = OrgUnit.objects.filter(code=COMPANY).first()
+    if standard is None or company is None:
+        if stdout:
+            stdout.write("planning: demo standards or units missing; skipped")
+        return {}
+    if ScheduleRule.objects.exists():
+        result = services.planning_run()
+        if stdout:
+            stdout.write(f"planning: {Task.objects.count()} tasks ({result.created} new)")
+        return {}
+    today = timezone.localdate()
+    for team in OrgUnit.objects.filter(kind=OrgUnit.Kind.TEAM, path__startswith=company.path).order_by("path"):
+        group = (OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, parent=team).order_by("path").first()
+                 if not team.code.startswith(UNASSIGNED_BRANCH) else None)
+        ScheduleRule.objects.create(name=f"{team.name}周期检查", unit=team, standard=standard, group=group,
+                                    use_site_cycle=True, window_days=7)
+    seasons = ((Season.SPRING, "10 kV 及以上客户春季安全检查"), (Season.AUTUMN, "10 kV 及以上客户秋季安全检查"))
+    for season, name in seasons:
+        ScheduleRule.objects.create(name=name, unit=company, standard=standard, kind="special", voltage_from="10kV",
+                                    cycle_unit=CycleUnit.SEASONAL, season=season)
+    services.schedules_sync(today=today)
+
+    # Three schedules that were due three weeks ago and nobody went: missed, moved on a cycle.
+    late = list(Schedule.objects.filter(kind="periodic", cycle_unit=CycleUnit.MONTHS).order_by("site__code")[:3])
+    Schedule.objects.filter(pk__in=[s.pk for s in late]).update(next_due=today - datetime.timedelta(days=21))
+    services.tasks_generate(today=today - datetime.timedelta(days=21), horizon=0)
+    services.tasks_mark_missed(today=today)
+    created = services.tasks_generate(today=today, horizon=30)
+
+    # A few tasks under way: two started, one done through its inspection, one cancelled.
+    open_tasks = list(Task.objects.filter(status=Task.Status.ASSIGNED).select_related("unit").order_by("due_date",
+                                                                                                     "site__code"))
+    for task in open_tasks[:3]:
+        inspector = _user(task.unit, Role.INSPECTOR)
+        inspection = services.task_start(task=task, by=inspector)
+        if task is open_tasks[0]:
+            _finish(inspection, inspector)
+    if len(open_tasks) > 4:
+        manager = _user(open_tasks[4].unit, Role.MANAGER)
+        services.task_cancel(task=open_tasks[4], reason="客户停产检修，本周期检查并入下次", by=manager)
+    services.tasks_generate(today=today, horizon=30)  # the done task's schedule moved on
+    if stdout:
+        stdout.write(f"planning: {Schedule.objects.count()} schedules, {Task.objects.count()} tasks ({created} new)")
+    return {}

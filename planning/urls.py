@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "planning"
+urlpatterns = [
+    path("", views.task_list, name="task_list"),
+    path("mine/", views.my_tasks, name="my_tasks"),
+    path("calendar/", views.task_calendar, name="task_calendar"),
+    path("workload/", views.workload, name="workload"),
+    path("new/", views.task_create, name="task_create"),
+    path("assign/", views.task_assign_bulk, name="task_assign_bulk"),
+    path("<int:pk>/", views.task_detail, name="task_detail"),
+    path("<int:pk>/assign/", views.task_assign, name="task_assign"),
+    path("<int:pk>/start/", views.task_start, name="task_start"),
+    path("<int:pk>/cancel/", views.task_cancel, name="task_cancel"),
+]
