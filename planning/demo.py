@@ -18,7 +18,7 @@ from scoring.models import Standard, StandardItem
 
 from . import services
 from .cycles import CycleUnit, Season
-from .models import Schedule, ScheduleRule, Task
+from .models import MajorRisk, ReviewCycle, RiskReview, Schedule, ScheduleRule, Task
 
 CUSTOMER_CHECK_NAME = "客户安全用电检查表"
 COMPANY = "JZ"
@@ -82,6 +82,56 @@ def seed(stdout=None) -> dict:
         manager = _user(open_tasks[4].unit, Role.MANAGER)
         services.task_cancel(task=open_tasks[4], reason="客户停产检修，本周期检查并入下次", by=manager)
     services.tasks_generate(today=today, horizon=30)  # the done task's schedule moved on
+    _spot_check(today)
+    _risks(today)
     if stdout:
         stdout.write(f"planning: {Schedule.objects.count()} schedules, {Task.objects.count()} tasks ({created} new)")
     return {}
+
+
+def _spot_check(today: datetime.date) -> None:
+    east = OrgUnit.objects.filter(code="JZ-E").first()
+    if east is None:
+        return
+    group = OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, path__startswith=east.path).order_by("path").first()
+    services.spot_check_draw(unit=east, month=today.replace(day=1), seed=20261206, percentage=10, minimum=3,
+                             proportions=services.parse_proportions("mining:30,chemical:30,metallurgy:15,gas:15,*:10"),
+                             group=group, by=_user(east, Role.MANAGER))
+
+
+RISKS = [
+    ("HY-ZD-01", MajorRisk.Category.GAS, "红岩矿井下采掘工作面瓦斯积聚",
+     "瓦斯抽采达标、监测监控全覆盖、断电闭锁每月试验"),
+    ("HY-ZD-02", MajorRisk.Category.COAL_DUST, "煤尘爆炸", "综合防尘、隔爆水棚、定期冲洗巷道"),
+    ("HY-ZD-03", MajorRisk.Category.FLOODING, "雨季矿井水害", "探放水“有掘必探”、排水系统联合试运转"),
+    ("HY-ZD-04", MajorRisk.Category.ELECTRICAL, "井下供电双回路失电", "双电源自动切换、每旬切换试验、保护定值校核"),
+    ("HY-ZD-05", MajorRisk.Category.HOISTING, "主井提升系统过卷", "过卷保护每日试验、钢丝绳定期检测"),
+]
+
+
+def _risks(today: datetime.date) -> None:
+    unit = OrgUnit.objects.filter(code="JZ-N").first()
+    if unit is None:
+        return
+    head, deputy = _user(unit, Role.LEADER), _user(unit, Role.MANAGER)
+    if head is None or deputy is None:
+        return
+    risks = []
+    for i, (code, category, description, controls) in enumerate(RISKS):
+        risk, _created = MajorRisk.objects.get_or_create(code=code, defaults={
+            "unit": unit, "category": category, "description": description, "controls": controls,
+            "responsible": deputy if i % 2 else head})
+        risks.append(risk)
+    start = today - datetime.timedelta(days=40)
+    monthly = ReviewCycle.objects.create(unit=unit, reviewer=head, cadence=ReviewCycle.Cadence.MONTHLY,
+                                         start_date=start)
+    monthly.risks.set(risks)
+    dekad = ReviewCycle.objects.create(unit=unit, reviewer=deputy, cadence=ReviewCycle.Cadence.DEKAD, start_date=start)
+    dekad.risks.set([r for r in risks if r.responsible_id == deputy.pk])
+    services.reviews_generate(today=start, horizon=40)
+    past = list(RiskReview.objects.filter(due_date__lt=today).order_by("due_date"))
+    for review in past[:-1]:  # the latest past one is left overdue
+        services.review_complete(review=review, measures="各项管控措施已落实，监测数据正常。",
+                                 effect="本期未发生超限报警，措施有效。", improvements="雨季前补充排水设备备件。",
+                                 by=review.reviewer)
+    services.reviews_generate(today=today)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,17 @@ from scoring.models import Standard
 
 from . import cycles, lifecycle
 from .lifecycle import Action, TransitionRefused
-from .models import Schedule, ScheduleRule, Task, TaskEvent
+from .models import (
+    ReviewCycle,
+    RiskReview,
+    RiskReviewEvent,
+    Schedule,
+    ScheduleRule,
+    SpotCheckPick,
+    SpotCheckPlan,
+    Task,
+    TaskEvent,
+)
 
 DEFAULT_HORIZON_DAYS = 30
 # Tasks created by hand for a filtered set of sites at most at once.
@@ -289,16 +299,18 @@ class RunResult:
     schedules_created: int = 0
     missed: int = 0
     created: int = 0
+    reviews: int = 0
 
 
 def planning_run(*, today: datetime.date | None = None, horizon: int = DEFAULT_HORIZON_DAYS) -> RunResult:
     """The daily job (beat and `generate_tasks`): schedules for new sites and changed rules, missed
-    tasks marked, then the tasks of the horizon created."""
+    tasks marked, the tasks of the horizon created, the major-risk reviews of the coming periods."""
     today = today or timezone.localdate()
     result = RunResult()
     result.schedules_created = schedules_sync(today=today).created
     result.missed = tasks_mark_missed(today=today)
     result.created = tasks_generate(today=today, horizon=horizon)
+    result.reviews = reviews_generate(today=today)
     return result
 
 
@@ -439,3 +451,250 @@ def inspection_changed(*, inspection: Inspection, action: str, by) -> None:
         if task is not None and not (task.schedule_id and Task.objects.filter(
                 schedule_id=task.schedule_id, status__in=Task.OPEN).exists()):
             _move(task, Action.REOPEN, by=None, comment=inspection.number)
+
+
+# ---------------------------------------------------------------- spot checks
+
+def parse_proportions(text: str) -> list[list]:
+    """"mining:30,chemical:30,*:10" → [["mining", 30], …]; ValidationError naming the bad part."""
+    result, seen = [], set()
+    for part in filter(None, (p.strip() for p in (text or "").replace("，", ",").split(","))):
+        name, _sep, weight = part.partition(":")
+        name = name.strip()
+        if name != "*" and name not in Site.Category.values:
+            raise ValidationError({"proportions": _("“%(part)s”: unknown category “%(name)s”.")
+                                   % {"part": part, "name": name}})
+        try:
+            value = int(weight.strip())
+        except ValueError:
+            value = -1
+        if value < 0 or value > 1000:
+            raise ValidationError({"proportions": _("“%(part)s”: the weight must be a whole number, 0 to 1000.")
+                                   % {"part": part}})
+        if name in seen:
+            raise ValidationError({"proportions": _("“%(name)s” is listed twice.") % {"name": name}})
+        seen.add(name)
+        result.append([name, value])
+    if result and not sum(w for _n, w in result):
+        raise ValidationError({"proportions": _("The weights add up to 0.")})
+    return result
+
+
+def _allocate(n: int, strata: list[tuple[str, int, int]]) -> dict[str, int]:
+    """Split `n` over strata (name, weight, size) by weight, largest remainders first; a stratum
+    never gets more than it has, and what it cannot take goes to the others by their weights."""
+    quota = {name: 0 for name, _w, _s in strata}
+    left = n
+    open_strata = [(name, weight, size) for name, weight, size in strata if weight > 0 and size > 0]
+    while left > 0 and open_strata:
+        total = sum(w for _n, w, _s in open_strata)
+        shares = [(name, left * weight / total, size) for name, weight, size in open_strata]
+        given = {name: min(int(share), size - quota[name]) for name, share, size in shares}
+        remainder = left - sum(given.values())
+        for name, _share, size in sorted(shares, key=lambda s: (-(s[1] - int(s[1])), s[0])):
+            if remainder <= 0:
+                break
+            if quota[name] + given[name] < size:
+                given[name] += 1
+                remainder -= 1
+        for name, count in given.items():
+            quota[name] += count
+        taken = sum(given.values())
+        if taken == 0:
+            break
+        left -= taken
+        open_strata = [(name, weight, size) for name, weight, size in open_strata if quota[name] < size]
+    return quota
+
+
+@dataclass
+class Sample:
+    population: int
+    size: int
+    picks: list[tuple[int, str, str]]  # (site id, code, stratum) in the order drawn
+    quotas: dict[str, int]
+
+
+def spot_check_sample(*, sites: list[tuple[int, str, str]], percentage, minimum: int, proportions: list[list],
+                      seed: int) -> Sample:
+    """The sample of `sites` ((id, code, category) rows), reproducible from `seed`: n = the share
+    rounded up, at least `minimum`, at most all of them; split by the category proportions (a
+    category not listed falls under "*", or outside the population when there is no "*"); each
+    stratum drawn with random.Random(seed) from its sites sorted by code, strata in the order listed."""
+    import math
+    import random
+    from decimal import Decimal
+
+    weights = {name: weight for name, weight in proportions} if proportions else {"*": 1}
+    strata: dict[str, list[tuple[int, str]]] = {name: [] for name in weights}
+    for site_id, code, category in sorted(sites, key=lambda s: s[1]):
+        name = category if category in weights else ("*" if "*" in weights else None)
+        if name is not None:
+            strata[name].append((site_id, code))
+    population = sum(len(members) for members in strata.values())
+    size = min(population, max(minimum, math.ceil(Decimal(population) * Decimal(percentage) / 100)))
+    quotas = _allocate(size, [(name, weights[name], len(strata[name])) for name in weights])
+    # bandit B311: an audit sample that must be reproducible from its recorded seed, not a secret.
+    rng = random.Random(seed)  # nosec B311
+    picks = []
+    for name in weights:
+        for site_id, code in rng.sample(strata[name], quotas[name]):
+            picks.append((site_id, code, name))
+    return Sample(population=population, size=len(picks), picks=picks, quotas=quotas)
+
+
+def _month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return cycles.month_period(month)
+
+
+@transaction.atomic
+def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = None, percentage=None,
+                    minimum: int | None = None, proportions: list[list] | None = None,
+                    standard: Standard | None = None, group: OrgUnit | None = None, dry_run: bool = False,
+                    by) -> tuple[SpotCheckPlan | None, Sample]:
+    """Draw the month's spot check of `unit`'s active sites and turn the sample into tasks (kind
+    spot check, due on the month's last day, the month as window), recording the seed, the
+    population and the picks. The plan of that unit and month, if there is one, gives the settings
+    not passed. A plan already drawn is answered with its own sample when the seed is the same, and
+    refused with another seed (a draw is never redone). `dry_run` saves nothing."""
+    import secrets
+    from decimal import Decimal
+
+    if not lifecycle.role_allows(by, lifecycle.CREATE_ROLES):
+        raise TransitionRefused(_("Your role may not draw spot checks."))
+    if not _in_scope(by, unit):
+        raise ValidationError({"unit": _("%(unit)s is outside your unit.") % {"unit": unit}})
+    if group is not None and (group.kind != OrgUnit.Kind.GROUP or not _in_scope(by, group)):
+        raise ValidationError({"group": _("Choose an inspection group of your unit.")})
+    first, last = _month_bounds(month)
+    plan = SpotCheckPlan.objects.select_for_update().filter(unit=unit, month=first).first()
+    if plan is not None and plan.status == SpotCheckPlan.Status.DRAWN:
+        if seed is not None and seed != plan.seed:
+            raise ValidationError({"seed": _("The spot check of %(unit)s for %(month)s was drawn with seed %(seed)s; "
+                                             "a draw is not redone.")
+                                   % {"unit": unit, "month": f"{first:%Y-%m}", "seed": plan.seed}})
+        picks = [(p.site_id, p.site.code, p.stratum) for p in plan.picks.select_related("site").order_by("rank")]
+        return plan, Sample(population=plan.population, size=len(picks), picks=picks, quotas={})
+    if seed is None:
+        seed = plan.seed if plan is not None else secrets.randbelow(2**53)
+    if percentage is None:
+        percentage = plan.percentage if plan is not None else Decimal("2")
+    if minimum is None:
+        minimum = plan.minimum if plan is not None else 3
+    if proportions is None:
+        proportions = plan.proportions if plan is not None else []
+    standard = standard or (plan.standard if plan is not None else None) or _default_standard(unit)
+    group = group or (plan.group if plan is not None else None)
+    errors = {}
+    if not 0 <= Decimal(percentage) <= 100:
+        errors["percentage"] = [_("The sample is 0 to 100 %.")]
+    if minimum < 0:
+        errors["minimum"] = [_("The minimum cannot be negative.")]
+    if not 0 <= seed < 2**63:
+        errors["seed"] = [_("The seed is a whole number from 0 to 2⁶³−1.")]
+    if standard is None or standard.status != Standard.Status.ACTIVE:
+        errors["standard"] = [_("Only an active standard can be used.")]
+    if errors:
+        raise ValidationError(errors)
+    rows = list(Site.objects.filter(active=True, unit__path__startswith=unit.path).values_list("id", "code",
+                                                                                                 "category"))
+    sample = spot_check_sample(sites=rows, percentage=percentage, minimum=minimum, proportions=proportions, seed=seed)
+    if dry_run:
+        return None, sample
+    if plan is None:
+        plan = SpotCheckPlan(unit=unit, month=first)
+    plan.percentage, plan.minimum, plan.proportions, plan.seed = percentage, minimum, proportions, seed
+    plan.standard, plan.group, plan.status = standard, group, SpotCheckPlan.Status.DRAWN
+    plan.population, plan.drawn_at, plan.drawn_by = sample.population, timezone.now(), by
+    plan.full_clean(exclude=["drawn_by"])
+    plan.save()
+    SpotCheckPick.objects.bulk_create([SpotCheckPick(plan=plan, site_id=site_id, stratum=stratum, rank=rank)
+                                       for rank, (site_id, _code, stratum) in enumerate(sample.picks, start=1)])
+    units = dict(Site.objects.filter(pk__in=[p[0] for p in sample.picks]).values_list("pk", "unit_id"))
+    status = Task.Status.ASSIGNED if group else Task.Status.PLANNED
+    tasks = Task.objects.bulk_create([
+        Task(site_id=site_id, unit_id=units[site_id], source=Task.Source.SPOT_CHECK, plan=plan,
+             kind=Inspection.Kind.SPOT_CHECK, standard=standard, title=_("Spot check %(month)s") % {
+                 "month": f"{first:%Y-%m}"}, due_date=last, window_start=first, window_end=last, group=group,
+             status=status, created_by=by)
+        for site_id, _code, _stratum in sample.picks])
+    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.CREATED, to_status=t.status, actor=by,
+                                             comment=_("Drawn with seed %(seed)s") % {"seed": seed}) for t in tasks])
+    return plan, sample
+
+
+def _default_standard(unit: OrgUnit) -> Standard | None:
+    """The standard of the unit's periodic schedules, else the newest active one."""
+    used = (Schedule.objects.filter(unit__path__startswith=unit.path, kind=Inspection.Kind.PERIODIC,
+                                    standard__status=Standard.Status.ACTIVE)
+            .values_list("standard", flat=True).first())
+    if used:
+        return Standard.objects.get(pk=used)
+    return Standard.objects.filter(status=Standard.Status.ACTIVE).order_by("-activated_at", "-pk").first()
+
+
+# ---------------------------------------------------------------- major-risk reviews
+
+_PERIOD = {ReviewCycle.Cadence.MONTHLY: cycles.month_period, ReviewCycle.Cadence.DEKAD: cycles.dekad_period}
+
+
+@transaction.atomic
+def reviews_generate(*, today: datetime.date | None = None, horizon: int = 10) -> int:
+    """One review per active cycle and period (month, or 旬) from the current one through `horizon`
+    days ahead, due on the period's last day. Idempotent (unique cycle + period; ON CONFLICT DO
+    NOTHING); each new review gets its "created" history row. Returns the number created."""
+    today = today or timezone.localdate()
+    end = today + datetime.timedelta(days=horizon)
+    rows = []
+    for cycle in ReviewCycle.objects.filter(active=True, start_date__lte=end):
+        start = max(cycle.start_date, today)
+        for first, last in cycles.periods(_PERIOD[cycle.cadence], start, end):
+            rows.append(RiskReview(cycle=cycle, unit_id=cycle.unit_id, reviewer_id=cycle.reviewer_id,
+                                   period_start=first, period_end=last, due_date=last))
+    RiskReview.objects.bulk_create(rows, ignore_conflicts=True, batch_size=INSERT_BATCH)
+    new = list(RiskReview.objects.filter(period_end__gte=today).exclude(events__action=RiskReviewEvent.Action.CREATED)
+               .values_list("pk", flat=True))
+    RiskReviewEvent.objects.bulk_create([RiskReviewEvent(review_id=pk, action=RiskReviewEvent.Action.CREATED)
+                                         for pk in new])
+    return len(new)
+
+
+def review_overdue_q(today: datetime.date) -> Q:
+    """A pending review past its due date (the database side of `review_is_overdue`)."""
+    return Q(status=RiskReview.Status.PENDING, due_date__lt=today)
+
+
+def review_is_overdue(review: RiskReview, today: datetime.date) -> bool:
+    return review.status == RiskReview.Status.PENDING and review.due_date < today
+
+
+def review_may_record(review: RiskReview, user) -> bool:
+    """The reviewer records their review; a manager or administrator of the unit may record it for them."""
+    if user is None:
+        return True
+    if review.reviewer_id == user.pk:
+        return True
+    return lifecycle.role_allows(user, lifecycle.MANAGING) and _in_scope(user, review.unit)
+
+
+@transaction.atomic
+def review_complete(*, review: RiskReview, measures: str, effect: str, improvements: str = "", by) -> RiskReview:
+    """pending → done with the measures in place, the effect analysis and the improvements."""
+    review = RiskReview.objects.select_for_update(of=("self",)).select_related("unit").get(pk=review.pk)
+    if not _in_scope(by, review.unit) or not review_may_record(review, by):
+        raise TransitionRefused(_("Only the reviewer, or a manager of the unit, records this review."))
+    if review.status != RiskReview.Status.PENDING:
+        raise TransitionRefused(_("This review is already done."))
+    errors = {}
+    if not (measures or "").strip():
+        errors["measures"] = [_("Describe the measures in place.")]
+    if not (effect or "").strip():
+        errors["effect"] = [_("Write the effect analysis.")]
+    if errors:
+        raise ValidationError(errors)
+    review.measures, review.effect, review.improvements = measures.strip(), effect.strip(), improvements.strip()
+    review.status, review.done_at, review.done_by = RiskReview.Status.DONE, timezone.now(), by
+    review.full_clean(exclude=["done_by", "cycle", "unit", "reviewer"])
+    review.save(update_fields=["measures", "effect", "improvements", "status", "done_at", "done_by"])
+    RiskReviewEvent.objects.create(review=review, action=RiskReviewEvent.Action.DONE, actor=by)
+    return review

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from org.forms import parse_id
 from org.once import once_per_token
 from org.selectors import site_list
-from org.views import chosen_site, filtered_page
+from org.views import chosen_site, filtered_page, paginate
 
 from . import lifecycle, selectors, services
 from .filters import CalendarFilter, TaskFilter
-from .forms import AssignForm, CancelForm, TaskCreateForm
+from .forms import AssignForm, CancelForm, DrawForm, ReviewForm, TaskCreateForm
 from .lifecycle import Action
 from .models import Task
 
@@ -254,3 +254,83 @@ def my_tasks(request):
     for task in tasks:
         task.overdue = selectors.is_overdue(task, today)
     return render(request, "planning/my_tasks.html", {"tasks": tasks, "today": today})
+
+
+# ---------------------------------------------------------------- spot checks
+
+@login_required
+def plan_list(request):
+    plans = paginate(request, selectors.plan_list(user=request.user).order_by("-month", "unit__path", "id"))
+    return render(request, "planning/plan_list.html", {"page": plans, "can_manage": _can_manage(request.user)})
+
+
+@login_required
+@once_per_token
+@require_http_methods(["GET", "POST"])
+def plan_draw(request):
+    if not _can_manage(request.user):
+        raise PermissionDenied(_("Your role may not draw spot checks."))
+    form = DrawForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proportions = services.parse_proportions(data["proportions"])
+            plan, sample = services.spot_check_draw(
+                unit=data["unit"], month=data["month"], seed=data["seed"], percentage=data["percentage"],
+                minimum=data["minimum"], proportions=proportions, standard=data["standard"], group=data["group"],
+                by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("%(count)s site(s) drawn with seed %(seed)s.")
+                             % {"count": sample.size, "seed": plan.seed})
+            return redirect("planning:plan_detail", pk=plan.pk)
+    return render(request, "planning/plan_form.html", {"form": form})
+
+
+@login_required
+def plan_detail(request, pk: int):
+    plan = selectors.plan_get(user=request.user, pk=pk)
+    picks = list(plan.picks.select_related("site").order_by("rank"))
+    tasks = {t.site_id: t for t in plan.tasks.select_related("group")}
+    for pick in picks:
+        pick.task = tasks.get(pick.site_id)
+    return render(request, "planning/plan_detail.html", {"plan": plan, "picks": picks})
+
+
+# ---------------------------------------------------------------- major risks and reviews
+
+@login_required
+def risk_list(request):
+    """The major-risk register of the user's units and their reviews (pending first, overdue marked)."""
+    today = timezone.localdate()
+    risks = list(selectors.risk_list(user=request.user).filter(active=True).order_by("unit__path", "code"))
+    reviews = paginate(request, selectors.review_list(user=request.user).order_by("status", "-due_date", "id"))
+    for review in reviews.object_list:
+        review.overdue = services.review_is_overdue(review, today)
+    return render(request, "planning/risk_list.html", {"risks": risks, "page": reviews})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request, pk: int):
+    review = selectors.review_get(user=request.user, pk=pk)
+    may_record = review.status == review.Status.PENDING and services.review_may_record(review, request.user)
+    form = ReviewForm(request.POST or None) if may_record else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, _("Only the reviewer, or a manager of the unit, records this review."))
+            return redirect("planning:review_detail", pk=review.pk)
+        if form.is_valid():
+            try:
+                services.review_complete(review=review, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Review recorded."))
+                return redirect("planning:review_detail", pk=review.pk)
+    risks = list(review.cycle.risks.select_related("responsible").order_by("code"))
+    return render(request, "planning/review_detail.html", {
+        "review": review, "form": form, "risks": risks, "events": list(review.events.select_related("actor")),
+        "overdue": services.review_is_overdue(review, timezone.localdate()),
+    })
