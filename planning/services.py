@@ -587,7 +587,7 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
     group = group or (plan.group if plan is not None else None)
     errors = {}
     if not 0 <= Decimal(percentage) <= 100:
-        errors["percentage"] = [_("The sample is 0 to 100 %.")]
+        errors["percentage"] = [_("The sample must be between 0 and 100 percent.")]
     if minimum < 0:
         errors["minimum"] = [_("The minimum cannot be negative.")]
     if not 0 <= seed < 2**63:

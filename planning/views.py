@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from org.forms import parse_id
+from org.models import Site
 from org.once import once_per_token
 from org.selectors import site_list
 from org.views import chosen_site, filtered_page, paginate
@@ -223,12 +224,14 @@ def task_calendar(request):
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = (first + datetime.timedelta(days=32)).replace(day=1)
         start = first
+    # The other view opens on the same day: today within the month shown, else its first day.
+    anchor = day if view == "month" and (day.year, day.month) == (start.year, start.month) else start
     query = request.GET.copy()
     for key in ("day", "view"):
         query.pop(key, None)
     return render(request, "planning/task_calendar.html", {
         "filter": calendar_filter, "weeks": weeks, "more": more, "view": view, "start": start, "today": today,
-        "previous": previous, "following": following, "filter_query": query.urlencode(),
+        "previous": previous, "following": following, "filter_query": query.urlencode(), "anchor": anchor,
         "statuses": Task.Status.choices,
     })
 
@@ -293,9 +296,12 @@ def plan_detail(request, pk: int):
     plan = selectors.plan_get(user=request.user, pk=pk)
     picks = list(plan.picks.select_related("site").order_by("rank"))
     tasks = {t.site_id: t for t in plan.tasks.select_related("group")}
+    labels = {**dict(Site.Category.choices), "*": _("Other categories")}
     for pick in picks:
         pick.task = tasks.get(pick.site_id)
-    return render(request, "planning/plan_detail.html", {"plan": plan, "picks": picks})
+        pick.stratum_label = labels.get(pick.stratum, pick.stratum)
+    proportions = [(labels.get(name, name), weight) for name, weight in plan.proportions]
+    return render(request, "planning/plan_detail.html", {"plan": plan, "picks": picks, "proportions": proportions})
 
 
 # ---------------------------------------------------------------- major risks and reviews

@@ -117,7 +117,10 @@ def test_my_tasks_come_first_on_the_inspectors_home_page(client, inspector_a, si
     services.tasks_generate()
     client.force_login(inspector_a)
     body = client.get("/").content.decode()
-    assert 'id="my-tasks-panel"' in body and site_a.name in body
+    task = Task.objects.get()
+    assert 'id="my-tasks-panel"' in body
+    panel = body[body.index('id="my-tasks-panel"'):body.index('id="stat-sites"')]
+    assert f'class="btn btn-sm btn-success start-task" data-task="{task.pk}"' in panel and site_a.name in panel
     assert body.index('id="my-tasks-panel"') < body.index('id="stat-sites"')
 
 
