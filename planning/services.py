@@ -300,17 +300,22 @@ class RunResult:
     missed: int = 0
     created: int = 0
     reviews: int = 0
+    reminders: int = 0
 
 
 def planning_run(*, today: datetime.date | None = None, horizon: int = DEFAULT_HORIZON_DAYS) -> RunResult:
     """The daily job (beat and `generate_tasks`): schedules for new sites and changed rules, missed
-    tasks marked, the tasks of the horizon created, the major-risk reviews of the coming periods."""
+    tasks marked, the tasks of the horizon created, the major-risk reviews of the coming periods, then
+    the day's reminders and escalations written to the outbox (planning.reminders)."""
     today = today or timezone.localdate()
     result = RunResult()
     result.schedules_created = schedules_sync(today=today).created
     result.missed = tasks_mark_missed(today=today)
     result.created = tasks_generate(today=today, horizon=horizon)
     result.reviews = reviews_generate(today=today)
+    from . import reminders  # the outbox side effects come last, after the plan they describe
+
+    result.reminders = reminders.task_reminders(today=today) + reminders.review_reminders(today=today)
     return result
 
 

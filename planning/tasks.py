@@ -14,5 +14,5 @@ logger = logging.getLogger(__name__)
 def planning_daily():
     """Daily (beat): schedules for new sites and changed rules, missed tasks, the horizon's new tasks."""
     result = services.planning_run(horizon=settings.PLANNING_HORIZON_DAYS)
-    logger.info("planning: %s schedules new, %s tasks missed, %s tasks created", result.schedules_created,
-                result.missed, result.created)
+    logger.info("planning: %s schedules new, %s tasks missed, %s tasks created, %s reviews, %s reminders",
+                result.schedules_created, result.missed, result.created, result.reviews, result.reminders)

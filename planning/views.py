@@ -17,6 +17,7 @@ from org.forms import parse_id
 from org.models import Site
 from org.once import once_per_token
 from org.selectors import site_list
+from org.validators import EARLIEST_DATE, latest_date
 from org.views import chosen_site, filtered_page, paginate
 
 from . import lifecycle, selectors, services
@@ -193,10 +194,13 @@ def task_create(request):
 # ---------------------------------------------------------------- calendar and workload
 
 def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
+    """A date from the query string; the default when it is not one or lies outside the plausible
+    range (a calendar of year 1 or 9999 would step off the date range)."""
     try:
-        return datetime.date.fromisoformat(value) if value else default
+        day = datetime.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if EARLIEST_DATE <= day <= latest_date() else default
 
 
 @login_required

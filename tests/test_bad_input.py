@@ -9,7 +9,8 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 LISTS = ["org:site_list", "org:unit_tree", "scoring:standard_list", "audits:inspection_list",
-         "hazards:hazard_list", "hazards:hazard_export", "home"]
+         "hazards:hazard_list", "hazards:hazard_export", "home", "planning:task_list", "planning:task_calendar",
+         "planning:workload", "planning:my_tasks", "planning:plan_list", "planning:risk_list"]
 HOSTILE = [
     {"page": "abc"}, {"page": "-1"}, {"page": "99999999999999999999"},
     {"ordering": "password"}, {"ordering": "-unit__members__user__password"},
@@ -18,6 +19,8 @@ HOSTILE = [
     {"q": "' OR 1=1 --"}, {"q": "<script>alert(1)</script>"}, {"q": "x" * 10000}, {"q": "a\x00b"},
     {"status": "<b>"}, {"overdue": "maybe"}, {"kind": "\x00"}, {"inspection": "NaN"},
     {"site": "9" * 25}, {"category": "9" * 25}, {"inspection": "9" * 25}, {"q": "%_\\"}, {"q": "丙" * 300},
+    {"group": "9" * 25}, {"group": "x"}, {"day": "0001-01-01"}, {"day": "9999-12-31", "view": "week"},
+    {"from": "9999-99-99", "to": "0001-01-01"}, {"due_from": "2026-13-45"}, {"source": "\x00"},
 ]
 
 

@@ -28,5 +28,6 @@ class Command(BaseCommand):
             raise CommandError("--horizon cannot be negative.")
         result = services.planning_run(today=options["date"], horizon=horizon)
         self.stdout.write(f"schedules created {result.schedules_created}, tasks missed {result.missed}, "
+                          f"reviews created {result.reviews}, reminders queued {result.reminders}, "
                           f"tasks created {result.created}")
         self.stdout.write(str(result.created))
