@@ -200,8 +200,8 @@ class Task(models.Model):
                                    & Q(due_date__lte=models.F("window_end"))),
         ]
         indexes = [
-            models.Index(fields=["due_date", "id"]),  # default order, calendar range, the due sort
-            models.Index(fields=["-due_date", "-id"], name="planning_task_due_desc"),
+            # The default order, the calendar's range and the due sort both ways (a B-tree reads backwards).
+            models.Index(fields=["due_date", "id"]),
             models.Index(fields=["unit", "due_date"]),
             models.Index(fields=["site", "due_date"]),
             models.Index(fields=["status", "due_date"]),

@@ -161,6 +161,6 @@ def review_reminders(*, today: datetime.date) -> int:
                 subject, body = _review_text(review, _language(leader), overdue_days=overdue, escalation=True)
                 specs += _specs(Kind.ESCALATION, review, leader, None, subject, body, url)
             events.append(RiskReviewEvent(review=review, action=RiskReviewEvent.Action.ESCALATED,
-                                          comment=_("%(days)s days overdue") % {"days": overdue}))
+                                          comment=str(overdue)))  # days overdue (history text stays language-neutral)
     RiskReviewEvent.objects.bulk_create(events)
     return len(message_enqueue_many(specs))

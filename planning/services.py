@@ -216,23 +216,40 @@ _TASK_COLUMNS = ("site_id", "unit_id", "source", "schedule_id", "kind", "standar
                  "window_start", "window_end", "group_id", "status", "created_at")
 
 
+# PostgreSQL array types of the columns, for the unnest() insert.
+_PG_TYPES = ("bigint", "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "date", "date", "date", "bigint",
+             "varchar", "timestamptz")
+PG_BATCH = 20_000
+
+
 def _insert_ignoring_conflicts(rows: list[tuple]) -> list[tuple[int, str]]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, status: (id, status) of the rows that were new. A row
     whose (schedule, due date) exists, or whose schedule already has an open task, is skipped by
     the unique indexes, including one inserted meanwhile by a parallel run (which waits for the
-    other transaction and then skips). PostgreSQL and SQLite (≥ 3.35) both speak this."""
+    other transaction and then skips). On PostgreSQL the rows travel as one array per column
+    (INSERT … SELECT FROM unnest(…)): one short statement per 20,000 rows, planned once, where a
+    VALUES list of 13,000 parameters per 1,000 rows took three times as long as the insert itself.
+    SQLite (≥ 3.35) gets the same statement with a VALUES list."""
     if not rows:
         return []
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in _TASK_COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(_TASK_COLUMNS)) + ")"
+    table, columns = quote(Task._meta.db_table), ", ".join(quote(c) for c in _TASK_COLUMNS)
+    returning = f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('status')}"
     ids = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{kind}[]" for kind in _PG_TYPES)
+            # Only the model's quoted table and column names are formatted in; every value is a parameter.
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {returning}"
+            for start in range(0, len(rows), PG_BATCH):
+                batch = rows[start:start + PG_BATCH]
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+                ids += [(row[0], row[1]) for row in cursor.fetchall()]
+            return ids
+        one = "(" + ", ".join(["%s"] * len(_TASK_COLUMNS)) + ")"
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start:start + INSERT_BATCH]
-            # Only the model's quoted table and column names are formatted in; every value is a parameter.
-            sql = (f"INSERT INTO {quote(Task._meta.db_table)} ({columns}) VALUES "
-                   f"{', '.join([one] * len(batch))} ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('status')}")
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} {returning}"
             cursor.execute(sql, [value for row in batch for value in row])
             ids += [(row[0], row[1]) for row in cursor.fetchall()]
     return ids
@@ -258,9 +275,24 @@ def tasks_generate(*, today: datetime.date | None = None, horizon: int = DEFAULT
         rows.append((s["site_id"], s["unit_id"], Task.Source.SCHEDULE, s["id"], s["kind"], s["standard_id"], "", due,
                      min(first, due), max(last, due), s["group_id"], status, now))
     created = _insert_ignoring_conflicts(rows)
-    TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=E.CREATED, to_status=status, at=now)
-                                   for pk, status in created], batch_size=INSERT_BATCH)
+    _created_events(created, now)
     return len(created)
+
+
+def _created_events(created: list[tuple[int, str]], now) -> None:
+    """The "created" history row of each new task (one unnest() insert per 20,000 on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=E.CREATED, to_status=status, at=now)
+                                       for pk, status in created], batch_size=INSERT_BATCH)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("task_id", "action", "from_status", "to_status", "at", "comment"))
+    sql = (f"INSERT INTO {quote(TaskEvent._meta.db_table)} ({columns}) SELECT task_id, %s, '', to_status, %s, '' "
+           f"FROM unnest(%s::bigint[], %s::varchar[]) AS t(task_id, to_status)")
+    with connection.cursor() as cursor:
+        for start in range(0, len(created), PG_BATCH):
+            batch = created[start:start + PG_BATCH]
+            cursor.execute(sql, [E.CREATED, now, [pk for pk, _s in batch], [status for _p, status in batch]])
 
 
 def _advance(schedule_id: int | None, after: datetime.date, *, completed: bool) -> None:
@@ -288,7 +320,8 @@ def tasks_mark_missed(*, today: datetime.date | None = None) -> int:
     count = 0
     for task in Task.objects.select_for_update(skip_locked=True).filter(
             pk__in=ids, status__in=[Task.Status.PLANNED, Task.Status.ASSIGNED]).order_by("pk"):
-        _move(task, Action.MISS, by=None, comment=_("The window ended on %(date)s.") % {"date": task.window_end})
+        # Comments are stored once and read in any language: the date, not a sentence.
+        _move(task, Action.MISS, by=None, comment=task.window_end.isoformat())
         _advance(task.schedule_id, task.due_date, completed=False)
         count += 1
     return count
@@ -619,12 +652,12 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
     status = Task.Status.ASSIGNED if group else Task.Status.PLANNED
     tasks = Task.objects.bulk_create([
         Task(site_id=site_id, unit_id=units[site_id], source=Task.Source.SPOT_CHECK, plan=plan,
-             kind=Inspection.Kind.SPOT_CHECK, standard=standard, title=_("Spot check %(month)s") % {
-                 "month": f"{first:%Y-%m}"}, due_date=last, window_start=first, window_end=last, group=group,
+             kind=Inspection.Kind.SPOT_CHECK, standard=standard, due_date=last, window_start=first, window_end=last,
+             group=group,
              status=status, created_by=by)
         for site_id, _code, _stratum in sample.picks])
     TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.CREATED, to_status=t.status, actor=by,
-                                             comment=_("Drawn with seed %(seed)s") % {"seed": seed}) for t in tasks])
+                                             comment=str(seed)) for t in tasks])
     return plan, sample
 
 

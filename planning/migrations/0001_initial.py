@@ -282,10 +282,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='task',
-            index=models.Index(fields=['-due_date', '-id'], name='planning_task_due_desc'),
-        ),
-        migrations.AddIndex(
-            model_name='task',
             index=models.Index(fields=['unit', 'due_date'], name='planning_ta_unit_id_10521f_idx'),
         ),
         migrations.AddIndex(
