@@ -1,17 +1,16 @@
-"""Django admin of planning, unit-scoped like the pages: every changelist shows the user's unit
-subtree only, and every drop-down of units, sites, people and risks offers only what lies in it.
+"""Django admin of planning, unit-scoped like the pages through org.admin_scope.ScopedAdminMixin
+(each model's scope is registered in planning.apps): every changelist shows the user's unit subtree
+only, and every drop-down of units, sites, people and risks offers only what lies in it.
 Writes go through planning.services where there is a rule to keep (a rule saved re-syncs the
 schedules; a schedule edited is an override with its next due date recomputed); tasks, draws and
 reviews are read here and changed on the pages, where the lifecycle and history live."""
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline, UnitScopedAdminMixin
-from org.models import OrgUnit, Site
-from org.selectors import scope_queryset, site_list, unit_list
+from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline
+from org.admin_scope import ScopedAdminMixin
 
 from . import services
 from .models import (
@@ -27,39 +26,9 @@ from .models import (
     TaskEvent,
 )
 
-User = get_user_model()
-
-
-class ScopedChoicesMixin(UnitScopedAdminMixin):
-    """The rows and the choices of units, sites, people and risks within the user's unit subtree.
-    (Until org.admin offers its shared mixin for this.)"""
-
-    def _scoped(self, model, request):
-        if model is OrgUnit:
-            return unit_list(user=request.user)
-        if model is Site:
-            return site_list(user=request.user)
-        if model is User:
-            return scope_queryset(User.objects.select_related("membership__unit"), request.user, "membership__unit")
-        if model is MajorRisk:
-            return scope_queryset(MajorRisk.objects.all(), request.user)
-        return None
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        queryset = self._scoped(db_field.related_model, request)
-        if queryset is not None:
-            kwargs["queryset"] = queryset
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        queryset = self._scoped(db_field.related_model, request)
-        if queryset is not None:
-            kwargs["queryset"] = queryset
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
 
 @admin.register(ScheduleRule)
-class ScheduleRuleAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ScheduleRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "unit", "kind", "site_class", "voltage_from", "cycle_unit", "cycle_length", "season",
                     "use_site_cycle", "group", "active")
     list_filter = ("kind", "cycle_unit", "season", "active")
@@ -67,8 +36,7 @@ class ScheduleRuleAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_select_related = ("unit", "group")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        result = services.schedules_sync()
+        result = services.rule_save(rule=obj, by=request.user)
         self.message_user(request, _("Schedules: %(created)s created, %(updated)s updated.")
                           % {"created": result.created, "updated": result.updated})
 
@@ -77,7 +45,7 @@ class ScheduleRuleAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(IndexedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class ScheduleAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("site", "kind", "cycle_unit", "cycle_length", "season", "group", "last_done", "next_due",
                     "overridden", "active")
     list_filter = ("kind", "cycle_unit", "season", "overridden", "active")
@@ -113,7 +81,7 @@ class TaskEventInline(HistoryInline):
 
 
 @admin.register(Task)
-class TaskAdmin(IndexedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class TaskAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("due_date", "site", "kind", "source", "group", "status", "inspection")
     list_filter = ("status", "kind", "source", ("due_date", admin.DateFieldListFilter))
     search_fields = ("title", "site__name", "site__code")
@@ -140,7 +108,7 @@ class PickInline(ReadOnlyInline):
 
 
 @admin.register(SpotCheckPlan)
-class SpotCheckPlanAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SpotCheckPlanAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("month", "unit", "percentage", "minimum", "seed", "status", "population", "drawn_at")
     list_filter = ("status",)
     list_select_related = ("unit",)
@@ -160,7 +128,7 @@ class SpotCheckPlanAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(MajorRisk)
-class MajorRiskAdmin(IndexedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class MajorRiskAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("code", "category", "unit", "responsible", "active")
     list_filter = ("category", "active")
     search_fields = ("code", "description")
@@ -171,7 +139,7 @@ class MajorRiskAdmin(IndexedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdm
 
 
 @admin.register(ReviewCycle)
-class ReviewCycleAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ReviewCycleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("reviewer", "cadence", "unit", "start_date", "active")
     list_filter = ("cadence", "active")
     list_select_related = ("reviewer", "unit")
@@ -187,7 +155,7 @@ class ReviewEventInline(HistoryInline):
 
 
 @admin.register(RiskReview)
-class RiskReviewAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class RiskReviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("due_date", "reviewer", "period_start", "period_end", "status", "done_at")
     list_filter = ("status",)
     list_select_related = ("reviewer",)

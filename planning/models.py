@@ -234,6 +234,7 @@ class TaskEvent(StatusEventLabels, models.Model):
         MISSED = "missed", _("Missed")
         CANCELLED = "cancelled", _("Cancelled")
         REOPENED = "reopened", _("Reopened")
+        MOVED = "moved", _("Moved with its site")
 
     task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="events")
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)

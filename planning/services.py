@@ -177,6 +177,16 @@ def schedules_sync(*, today: datetime.date | None = None) -> SyncResult:
 
 
 @transaction.atomic
+def rule_save(*, rule: ScheduleRule, by) -> SyncResult:
+    """Save a schedule rule (the admin's form) and bring the schedules in line with it at once."""
+    if not _in_scope(by, rule.unit) or (rule.group is not None and not _in_scope(by, rule.group)):
+        raise ValidationError(_("This rule is outside your unit."))
+    rule.full_clean()
+    rule.save()
+    return schedules_sync()
+
+
+@transaction.atomic
 def schedule_update(*, schedule: Schedule, standard: Standard, group: OrgUnit | None, cycle_unit: str,
                     cycle_length: int, season: str, window_days: int, active: bool, by) -> Schedule:
     """Edit one site's schedule (an override: its rule leaves it alone from now on)."""
@@ -459,6 +469,20 @@ def task_cancel(*, task: Task, reason: str, by) -> Task:
     _move(task, Action.CANCEL, by=by, comment=reason)
     _advance(task.schedule_id, task.due_date, completed=False)
     return task
+
+
+# ---------------------------------------------------------------- a site moved to another unit
+
+def planning_follows_site(*, site: Site, old_unit: OrgUnit, new_unit: OrgUnit, by) -> None:
+    """org.services.site_move's follower, in the move's transaction: the site's schedules and tasks
+    belong to its new unit (scoping); each task is locked and gets a history row. Their groups stay
+    as they were: a manager of the new unit reassigns the open ones."""
+    Schedule.objects.filter(site=site).update(unit=new_unit)
+    tasks = list(Task.objects.select_for_update(of=("self",)).filter(site=site).order_by("pk"))
+    Task.objects.filter(pk__in=[t.pk for t in tasks]).update(unit=new_unit)
+    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.MOVED, from_status=t.status, to_status=t.status,
+                                             actor=by, comment=f"{old_unit.name} → {new_unit.name}")
+                                   for t in tasks])
 
 
 # ---------------------------------------------------------------- the inspection hook
