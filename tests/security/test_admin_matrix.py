@@ -33,6 +33,8 @@ from org import scoping
 from org.admin_scope import scoped_queryset
 from org.models import Role
 from org.services import sync_role_groups
+from planning import services as planning_services
+from planning.models import MajorRisk, ReviewCycle, ScheduleRule
 from tests.audits.factories import make_standard
 from tests.factories import SiteFactory, make_user
 from tests.hazards.factories import RiskCategoryFactory, make_hazard
@@ -40,7 +42,7 @@ from tests.hazards.factories import RiskCategoryFactory, make_hazard
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_pdf")]
 
 PASSWORD = "Zq-7!matrix-Strong"
-OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal")
+OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal", "planning")
 
 
 @pytest.fixture
@@ -70,6 +72,18 @@ def world(company, branch_a, branch_b, team_a, site_a, site_b, inspector_a, mana
             channel=Channel.IN_APP, kind=Kind.REMINDER_BEFORE, dedupe_key=f"matrix-{site.pk}",
             recipient_user=manager, about=hazard, about_label=hazard.number, unit=site.unit,
             subject="提醒", body="提醒")
+        rule = ScheduleRule.objects.create(name=f"周期检查{site.pk}", unit=site.unit, standard=standard)
+        risk = MajorRisk.objects.create(unit=site.unit, code=f"R{site.pk}", category="gas", description="瓦斯",
+                                        responsible=manager)
+        cycle = ReviewCycle.objects.create(unit=site.unit, reviewer=manager, cadence="monthly",
+                                           start_date=datetime.date(2026, 3, 1))
+        cycle.risks.set([risk])
+        planning_services.spot_check_draw(unit=site.unit, month=datetime.date(2026, 3, 1), seed=site.pk,
+                                          standard=standard, by=None)
+        assert rule.pk
+    planning_services.schedules_sync(today=datetime.date(2026, 3, 1))
+    planning_services.tasks_generate(today=datetime.date(2026, 3, 1))
+    planning_services.reviews_generate(today=datetime.date(2026, 3, 1))
     actor = make_user(branch_a, Role.ADMIN, username="adm_a")
     return actor
 
