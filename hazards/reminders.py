@@ -17,8 +17,8 @@ What is sent, as of `today` (the local date of TIME_ZONE), with the admin's noti
   per deadline (a supervision notice sets a new deadline, after which the cycle starts again).
 
 Deadlines run only while the party owes the rectification; "N days before", the due day and
-overdue are the rules of hazards.rules (due_in_q, overdue_q, days_overdue), written once there.
-"Responsible" managers (leaders) of a hazard are those
+overdue are the rules of hazards.rules (due_in_q, days_left, overdue_q, days_overdue), written once
+there. "Responsible" managers (leaders) of a hazard are those
 of the nearest unit, from the hazard's own unit up the tree, that has any (so a team without a
 manager falls to its branch's).
 """
@@ -49,7 +49,7 @@ SCAN_KINDS = (Kind.REMINDER_BEFORE, Kind.REMINDER_DUE_DAY, Kind.OVERDUE_DIGEST, 
 DIGEST_LIST_MAX = 50
 # Any constant unique among the installation's advisory locks.
 SCAN_LOCK_ID = 0x4859_5245_4D49  # "HYREMI"
-HAZARD_FIELDS = ("id", "number", "deadline", "unit_id", "responsible_name", "responsible_email",
+HAZARD_FIELDS = ("id", "number", "status", "deadline", "unit_id", "responsible_name", "responsible_email",
                  "responsible_phone")
 
 
@@ -84,32 +84,51 @@ def format_counts(counts: dict[str, int]) -> str:
 
 # --- before and on the deadline: the party ---------------------------------------------------------
 
-def _party_reminders(today, config, common) -> list[dict]:
-    days_left = {today + datetime.timedelta(days=days): days for days in config.offsets}
-    if config.remind_on_due_day:
-        days_left[today] = 0
+class _HazardRef:
+    """A hazard read as values, standing in for the instance where the outbox needs one (its type,
+    pk and unit): a scan reads thousands of rows and builds no model instance for them."""
+
+    __slots__ = ("pk", "unit_id", "number")
+    _meta = Hazard._meta
+
+    def __init__(self, row: dict):
+        self.pk, self.unit_id, self.number = row["id"], row["unit_id"], row["number"]
+
+    def __str__(self):
+        return self.number
+
+
+def select_party_reminders(today, config) -> list[dict]:
+    """The hazards whose party is reminded today: the deadline at one of the offsets, or today, while
+    the party owes the rectification. With the language of the party's latest hazard notice."""
+    days_left = list(config.offsets) + ([0] if config.remind_on_due_day else [])
     if not days_left:
         return []
     language = Subquery(Notice.objects.filter(hazards=OuterRef("pk"), kind=Notice.Kind.HAZARD)
                         .order_by("-issued_at", "-id").values("language")[:1])
-    hazards = (Hazard.objects.filter(rules.due_in_q(days_left.values(), today))
-               .annotate(party_language=language).select_related("site").only(*HAZARD_FIELDS, "site__name")
-               .order_by("deadline", "id"))
+    return list(Hazard.objects.filter(rules.due_in_q(days_left, today))
+                .annotate(party_language=language).order_by("deadline", "id")
+                .values(*HAZARD_FIELDS, "site__name", "party_language"))
+
+
+def _party_reminders(today, config, common, rows=None) -> list[dict]:
+    rows = select_party_reminders(today, config) if rows is None else rows
     specs = []
-    for hazard in hazards:
-        days = days_left[hazard.deadline]
+    for row in rows:
+        days = rules.days_left(row["status"], row["deadline"], today)
         kind = Kind.REMINDER_DUE_DAY if days == 0 else Kind.REMINDER_BEFORE
-        context = {**common, "hazard_number": hazard.number, "site_name": hazard.site.name,
-                   "deadline": hazard.deadline, "days": days}
-        for channel, address in ((Channel.EMAIL, hazard.responsible_email), (Channel.SMS, hazard.responsible_phone)):
+        hazard = _HazardRef(row)
+        context = {**common, "hazard_number": row["number"], "site_name": row["site__name"],
+                   "deadline": row["deadline"], "days": days}
+        for channel, address in ((Channel.EMAIL, row["responsible_email"]), (Channel.SMS, row["responsible_phone"])):
             address = (address or "").strip()
             if not address:
                 continue
             specs.append({
-                "channel": channel, "kind": kind, "about": hazard, "about_label": hazard.number,
+                "channel": channel, "kind": kind, "about": hazard, "about_label": row["number"],
                 "dedupe_key": dedupe_key(kind, channel, hazard, address, today.isoformat()),
-                "recipient_address": address, "recipient_name": hazard.responsible_name,
-                "language": hazard.party_language or settings.LANGUAGE_CODE, "context": context,
+                "recipient_address": address, "recipient_name": row["responsible_name"],
+                "language": row["party_language"] or settings.LANGUAGE_CODE, "context": context,
             })
     return specs
 
@@ -157,42 +176,51 @@ def _staff_specs(membership, *, kind, about, about_label, key_parts, context, ur
     } for channel, address in channels]
 
 
-def _overdue_messages(today, config, common) -> list[dict]:
-    hazards = list(Hazard.objects.filter(overdue_q(today)).select_related("site")
-                   .only(*HAZARD_FIELDS, "site__name").order_by("deadline", "id"))
-    if not hazards:
+def select_overdue(today) -> tuple[list[dict], dict[int, str]]:
+    """The overdue hazards (most overdue first) and their units' paths."""
+    rows = list(Hazard.objects.filter(overdue_q(today)).order_by("deadline", "id").values(*HAZARD_FIELDS,
+                                                                                           "site__name"))
+    paths = dict(OrgUnit.objects.filter(pk__in={r["unit_id"] for r in rows}).values_list("pk", "path")) if rows else {}
+    return rows, paths
+
+
+def _overdue_messages(today, config, common, selected=None) -> list[dict]:
+    rows, paths = select_overdue(today) if selected is None else selected
+    if not rows:
         return []
-    paths = dict(OrgUnit.objects.filter(pk__in={h.unit_id for h in hazards}).values_list("pk", "path"))
     managers, leaders = _Responsible(Role.MANAGER), _Responsible(Role.LEADER)
+    # Links to the hazard's pages, made once (reverse() per row costs more than the row).
+    supervise = reverse("hazards:hazard_action", args=[0, "supervise"]).replace("/0/", "/{}/")
+    detail = reverse("hazards:hazard_detail", args=[0]).replace("/0/", "/{}/")
     specs = []
-    digests = defaultdict(list)  # manager membership id -> [(hazard, days overdue)]
+    digests = defaultdict(list)  # manager membership id -> [(row, days overdue)]
     by_id = {}
-    for hazard in hazards:
-        days = rules.hazard_days_overdue(hazard, today)
-        path = paths[hazard.unit_id]
-        context = {**common, "hazard_number": hazard.number, "site_name": hazard.site.name,
-                   "deadline": hazard.deadline, "days": days}
-        deadline_key = f"deadline-{hazard.deadline.isoformat()}"
+    for row in rows:
+        days = rules.days_overdue(row["status"], row["deadline"], today)
+        path = paths[row["unit_id"]]
+        hazard = _HazardRef(row)
+        context = {**common, "hazard_number": row["number"], "site_name": row["site__name"],
+                   "deadline": row["deadline"], "days": days}
+        deadline_key = f"deadline-{row['deadline'].isoformat()}"
         for membership in managers.for_path(path):
-            digests[membership.pk].append((hazard, days))
+            digests[membership.pk].append((row, days))
             by_id[membership.pk] = membership
             if days >= config.supervision_after_days:
                 specs += _staff_specs(
-                    membership, kind=Kind.SUPERVISION_DRAFT, about=hazard, about_label=hazard.number,
-                    key_parts=[deadline_key], context=context,
-                    url=reverse("hazards:hazard_action", args=[hazard.pk, "supervise"]))
+                    membership, kind=Kind.SUPERVISION_DRAFT, about=hazard, about_label=row["number"],
+                    key_parts=[deadline_key], context=context, url=supervise.format(row["id"]))
         if days >= config.leader_escalation_after_days:
             for membership in leaders.for_path(path):
                 specs += _staff_specs(
-                    membership, kind=Kind.ESCALATION, about=hazard, about_label=hazard.number,
-                    key_parts=[deadline_key], context=context,
-                    url=reverse("hazards:hazard_detail", args=[hazard.pk]), sms=True)
+                    membership, kind=Kind.ESCALATION, about=hazard, about_label=row["number"],
+                    key_parts=[deadline_key], context=context, url=detail.format(row["id"]), sms=True)
     ledger = reverse("hazards:hazard_list") + "?overdue=yes"
-    for membership_id, rows in digests.items():
+    for membership_id, listed_rows in digests.items():
         membership = by_id[membership_id]
-        listed = [{"number": h.number, "site_name": h.site.name, "deadline": h.deadline, "days_overdue": days}
-                  for h, days in rows[:DIGEST_LIST_MAX]]
+        listed = [{"number": r["number"], "site_name": r["site__name"], "deadline": r["deadline"],
+                   "days_overdue": days} for r, days in listed_rows[:DIGEST_LIST_MAX]]
         specs += _staff_specs(
             membership, kind=Kind.OVERDUE_DIGEST, about=None, about_label="", key_parts=[today.isoformat()],
-            context={**common, "hazards": listed, "total": len(rows), "more": len(rows) - len(listed)}, url=ledger)
+            context={**common, "hazards": listed, "total": len(listed_rows), "more": len(listed_rows) - len(listed)},
+            url=ledger)
     return specs

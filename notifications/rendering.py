@@ -16,6 +16,7 @@ signature and site_url, which the renderer adds.
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from dataclasses import dataclass
 
@@ -104,25 +105,33 @@ class ShapeRenderer:
 
     def __init__(self):
         self._shapes: dict[tuple, str] = {}
+        self._escapes: dict[tuple, bool] = {}
 
     def render(self, *, channel: str, kind: str, context: dict | None = None, language: str | None = None) -> Rendered:
-        from django.utils.html import conditional_escape
-
         ctx = _context(kind, context)
         values = {k: v for k, v in ctx.items() if k in self.PLAIN and v}
         if any(not isinstance(v, str) or "\n" in v or v != v.strip() or "\ue000" in v for v in values.values()) \
                 or any(isinstance(v, list | dict) for v in ctx.values()):
             return render_message(channel=channel, kind=kind, context=context, language=language)
+        names = sorted(values)
         fixed = tuple(sorted((k, repr(v)) for k, v in ctx.items() if k not in values))
-        key = (channel, kind, language, tuple(sorted(values)), fixed)
+        key = (channel, kind, language, tuple(names), fixed)
         shape = self._shapes.get(key)
         if shape is None:
-            marked = {**ctx, **{k: f"\ue000{i}\ue001" for i, k in enumerate(sorted(values))}}
+            marked = {**ctx, **{k: f"\ue000{i}\ue001" for i, k in enumerate(names)}}
             shape = self._shapes[key] = _render_text(channel, kind, marked, language)
         text = shape
-        for i, k in enumerate(sorted(values)):
-            text = text.replace(f"\ue000{i}\ue001", str(conditional_escape(values[k])))
+        autoescape = self._autoescape(channel, kind)
+        for i, k in enumerate(names):
+            # What the template's autoescaping does to a plain string (django.utils.html.escape).
+            text = text.replace(f"\ue000{i}\ue001", html.escape(values[k]) if autoescape else values[k])
         return _finish(channel, text)
+
+    def _autoescape(self, channel: str, kind: str) -> bool:
+        if (channel, kind) not in self._escapes:
+            template = select_template(template_names(channel, kind))
+            self._escapes[channel, kind] = template.template.engine.autoescape
+        return self._escapes[channel, kind]
 
 
 def _sms_cut(text: str) -> str:
