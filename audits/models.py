@@ -5,7 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from org.models import StatusEventLabels
+from org.models import AppendOnlyModel, StatusEventLabels
 from org.uploads import ScopedFileField
 from org.validators import long_text, single_line, validate_past_date
 
@@ -119,7 +119,7 @@ class ResultPhoto(models.Model):
         return f"{self.result_id} · {self.pk}"
 
 
-class InspectionEvent(StatusEventLabels, models.Model):
+class InspectionEvent(StatusEventLabels, AppendOnlyModel):
     """Immutable history of an inspection: created, imported, submitted, reopened (with reason), locked."""
 
     status_choices = Inspection.Status

@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from org.models import StatusEventLabels
+from org.models import AppendOnlyModel, StatusEventLabels
 from org.uploads import ScopedFileField
 from org.validators import (
     PERSON_NAME_MAX,
@@ -164,7 +164,7 @@ class HazardPhoto(models.Model):
         return f"{self.hazard_id} · {self.get_kind_display()}"
 
 
-class HazardEvent(StatusEventLabels, models.Model):
+class HazardEvent(StatusEventLabels, AppendOnlyModel):
     """The hazard's history: one row per action, never updated or deleted. Replaying the rows'
     to_status in order gives the hazard's current status."""
 

@@ -43,3 +43,42 @@ def trigram_indexes(table: str, columns: list[str]) -> migrations.RunPython:
                 cursor.execute(f'DROP INDEX IF EXISTS "{trigram_index_name(table, column)}"')
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+class PostgresOnlyRunSQL(migrations.RunSQL):
+    """RunSQL that runs on PostgreSQL only (forwards and backwards) and is a no-op elsewhere (SQLite
+    in `make run` and local tests), for triggers written in PL/pgSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+def immutable_rows(table: str) -> PostgresOnlyRunSQL:
+    """A trigger refusing every UPDATE and DELETE of `table`'s rows (history is only ever inserted),
+    raised as an integrity error (SQLSTATE 23000) so Django reports an IntegrityError. The model
+    guard (org.models.AppendOnlyModel) refuses the same earlier, in Python; this catches whatever
+    bypasses the ORM (raw SQL, another client, a careless data migration). TRUNCATE is left to the
+    table's owner (test flushes, restores)."""
+    function, trigger = f"{table}_immutable"[:63], f"{table}_immutable"[:63]
+    return PostgresOnlyRunSQL(
+        sql=[
+            f"""CREATE OR REPLACE FUNCTION "{function}"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'rows of % are history: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$""",
+            f'CREATE TRIGGER "{trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
+            f'FOR EACH ROW EXECUTE FUNCTION "{function}"()',
+        ],
+        reverse_sql=[
+            f'DROP TRIGGER IF EXISTS "{trigger}" ON "{table}"',
+            f'DROP FUNCTION IF EXISTS "{function}"()',
+        ],
+        elidable=False,
+    )

@@ -28,6 +28,43 @@ class StatusEventLabels:
         return self._status_label(self.to_status)
 
 
+class HistoryRowImmutable(Exception):
+    """A history row was about to be changed or deleted: history is only ever inserted."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise HistoryRowImmutable(f"{self.model._meta.label} rows are history: update refused")
+
+    def delete(self):
+        raise HistoryRowImmutable(f"{self.model._meta.label} rows are history: delete refused")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise HistoryRowImmutable(f"{self.model._meta.label} rows are history: update refused")
+
+    def update_or_create(self, *args, **kwargs):
+        raise HistoryRowImmutable(f"{self.model._meta.label} rows are history: update refused")
+
+
+class AppendOnlyModel(models.Model):
+    """History rows (hazards.HazardEvent, audits.InspectionEvent): inserted once, never updated or
+    deleted. Refused here for the ORM (save of a stored row, delete, queryset update/delete) and on
+    PostgreSQL by a trigger (org.db.immutable_rows) for everything else."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise HistoryRowImmutable(f"{self._meta.label} rows are history: update refused")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise HistoryRowImmutable(f"{self._meta.label} rows are history: delete refused")
+
+
 class OrgUnit(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
