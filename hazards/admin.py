@@ -13,7 +13,7 @@ from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline
 from org.admin_scope import ScopedAdminMixin
 
 from . import services
-from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check
+from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check, local_today
 from .models import (
     Acceptance,
     AuthorityReport,
@@ -211,11 +211,51 @@ class WhitelistEntryAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.Model
     raw_id_fields = ("site", "item", "hazard")
     readonly_fields = ("created_by", "created_at")
 
+    actions = ["revoke_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # Site, item and origin are what the entry is; a revoked entry is a record only.
+        fixed = ("site", "item", "hazard", "revoked_at", *self.readonly_fields)
+        return [f.name for f in WhitelistEntry._meta.fields] if obj.revoked_at else fixed
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.full_clean()
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        try:
+            if change:
+                services.whitelist_update(entry=obj, by=request.user, frozen_until=data["frozen_until"],
+                                          reason=data.get("reason", ""))
+            else:
+                obj.pk = services.whitelist_add(site=data["site"], item=data["item"], hazard=data.get("hazard"),
+                                                frozen_until=data["frozen_until"], reason=data.get("reason", ""),
+                                                by=request.user).pk
+        except ValidationError as exc:
+            # Checked again under the row lock; the form showed the same rules (rare race).
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class WhitelistForm(form):
+            def clean(self):
+                data = super().clean()
+                site, hazard, item = data.get("site"), data.get("hazard"), data.get("item")
+                if hazard is not None and site is not None and hazard.site_id != site.pk:
+                    self.add_error("hazard", _("The hazard belongs to another site."))
+                if item is not None and not item.is_leaf:
+                    self.add_error("item", _("Only a checklist item without sub-items can be whitelisted."))
+                frozen_until = data.get("frozen_until")
+                if self.instance.pk is None and frozen_until is not None and frozen_until <= local_today():
+                    self.add_error("frozen_until", _("The freeze period must end in the future."))
+                return data
+
+        return WhitelistForm
+
+    @admin.action(description=_("Revoke the selected entries"), permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for entry in queryset:
+            services.whitelist_revoke(entry=entry, by=request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead (revoked at): the record of exemptions stays

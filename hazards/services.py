@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from org.documents import RenderError, render_error_message
 from org.selectors import unit_in_scope, user_membership
-from org.services import next_number, number_peek
+from org.services import check_unit_in_scope, next_number, number_peek
 from org.uploads import DOCUMENT, PHOTO, CheckedFile, check_upload
 from org.validators import validate_not_before
 
@@ -693,8 +693,43 @@ def whitelist_active_items(*, site, on_date) -> set[int]:
 
 
 @transaction.atomic
+def whitelist_add(*, site, item, frozen_until, by, reason: str = "", hazard=None) -> WhitelistEntry:
+    """Put a checklist item of a site on the whitelist by hand (the admin): the site in the user's
+    unit, a leaf item, the hazard (if any) one of that site's, the freeze period in the future."""
+    check_unit_in_scope(by, site.unit)
+    errors = {}
+    if not item.is_leaf:
+        errors["item"] = [_("Only a checklist item without sub-items can be whitelisted.")]
+    if hazard is not None and hazard.site_id != site.pk:
+        errors["hazard"] = [_("The hazard belongs to another site.")]
+    if frozen_until is not None and frozen_until <= local_today():
+        errors["frozen_until"] = [_("The freeze period must end in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    entry = WhitelistEntry(site=site, item=item, frozen_until=frozen_until, reason=(reason or "").strip(),
+                           hazard=hazard, created_by=by)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def whitelist_update(*, entry, by, frozen_until, reason: str = "") -> WhitelistEntry:
+    """Change the freeze period or the reason of an entry not revoked (site and item stay)."""
+    entry = WhitelistEntry.objects.select_for_update().select_related("site__unit").get(pk=entry.pk)
+    check_unit_in_scope(by, entry.site.unit)
+    if entry.revoked_at is not None:
+        raise ValidationError(_("A revoked entry cannot be changed."))
+    entry.frozen_until, entry.reason = frozen_until, (reason or "").strip()
+    entry.full_clean()
+    entry.save(update_fields=["frozen_until", "reason"])
+    return entry
+
+
+@transaction.atomic
 def whitelist_revoke(*, entry, by) -> WhitelistEntry:
-    entry = WhitelistEntry.objects.select_for_update().get(pk=entry.pk)
+    entry = WhitelistEntry.objects.select_for_update().select_related("site__unit").get(pk=entry.pk)
+    check_unit_in_scope(by, entry.site.unit)
     if entry.revoked_at is None:
         entry.revoked_at = timezone.now()
         entry.save(update_fields=["revoked_at"])

@@ -122,8 +122,8 @@ class ScopedAdminMixin:
         widget = getattr(formfield.widget, "widget", formfield.widget)  # inside RelatedFieldWidgetWrapper
         if isinstance(widget, widgets.ForeignKeyRawIdWidget):
             widget.scoped_queryset = formfield.queryset
-        if (db_field.name == scoping.first_hop(self.scope) if scoping.is_unit_path(self.scope) else False) and \
-                not scoping.user_is_company_wide(request.user):
+        carries_unit = scoping.is_unit_path(self.scope) and db_field.name == scoping.first_hop(self.scope)
+        if carries_unit and not scoping.user_is_company_wide(request.user):
             # The relation that carries the row's unit: emptying it would make the row company-wide.
             formfield.required = True
         return formfield

@@ -24,6 +24,7 @@ from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from audits import services as audit_services
 from hazards.models import Hazard, WhitelistEntry
@@ -66,7 +67,7 @@ def world(company, branch_a, branch_b, team_a, site_a, site_b, inspector_a, mana
         audit_services.inspection_create(standard=standard, kind="periodic", date=datetime.date(2026, 3, 2),
                                          site=site, by=inspector, group=site.unit, inspectors=[inspector])
         hazard = make_hazard(Hazard.Status.NOTIFIED, site=site, by=manager, category=category)
-        WhitelistEntry.objects.create(site=site, item=item, frozen_until=datetime.date(2026, 12, 31),
+        WhitelistEntry.objects.create(site=site, item=item, frozen_until=timezone.localdate() + datetime.timedelta(60),
                                       hazard=hazard, created_by=manager, reason="现场核实正常")
         notification_services.message_enqueue(
             channel=Channel.IN_APP, kind=Kind.REMINDER_BEFORE, dedupe_key=f"matrix-{site.pk}",
