@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.models import AppendOnlyModel
 from org.uploads import ScopedFileField
 from org.validators import PERSON_NAME_MAX
 
@@ -40,7 +41,7 @@ class PartyLink(models.Model):
         return f"{self.notice} · {self.selector}"
 
 
-class PartyAction(models.Model):
+class PartyAction(AppendOnlyModel):
     """What the party did through its link, beside the hazard's history row of the same action
     (written in the same transaction): the typed name, the link, the client's address, and for an
     acknowledgement the drawn signature (a checked PNG)."""

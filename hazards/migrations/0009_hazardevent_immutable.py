@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     where the model guard org.models.AppendOnlyModel is the only line)."""
 
     dependencies = [
-        ("hazards", "0007_input_bounds"),
+        ("hazards", "0008_reminder_scan_schedule"),
     ]
 
     operations = [immutable_rows("hazards_hazardevent")]
