@@ -55,6 +55,11 @@ def is_open(status: str) -> bool:
     return status in OPEN_STATES
 
 
+def is_final(status: str) -> bool:
+    """True for a closed (销号) or voided hazard: no action applies any more."""
+    return status in FINAL_STATES
+
+
 # ---------------------------------------------------------------- owed (deadlines run)
 
 def owed_q(*, prefix: str = "") -> Q:

@@ -37,8 +37,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hazards import services as hazard_services
-from hazards.lifecycle import FINAL_STATES, Action, ActionRefused
+from hazards.lifecycle import Action, ActionRefused
 from hazards.models import Hazard, HazardEvent, Notice
+from hazards.rules import is_final
 from org.uploads import PHOTO, PNG, CheckedFile, check_upload
 
 from .models import PartyAction, PartyLink
@@ -135,7 +136,7 @@ def link_state(link: PartyLink, hazards=None, now=None) -> str:
         return "revoked"
     if now >= link_expires_at(link, hazards):
         return "expired"
-    if hazards and all(h.status in FINAL_STATES for h in hazards):
+    if hazards and all(is_final(h.status) for h in hazards):
         return "closed"
     return "valid"
 
