@@ -20,6 +20,7 @@ urlpatterns = [
     # The responsible party's portal: no account, reached by the link in the notice e-mail.
     path("p/", include("portal.urls")),
     path("planning/", include("planning.urls")),
+    path("kpis/", include("kpis.urls")),
     path("status/", notification_views.status, name="status"),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from . import hooks
 from .lifecycle import Action
 from .models import HazardEvent
 
@@ -21,12 +22,16 @@ def _iso(value) -> str | None:
 
 
 def _record(hazard, action, *, by, from_status, actor_name="", comment="", **data) -> HazardEvent:
-    return HazardEvent.objects.create(
+    event = HazardEvent.objects.create(
         hazard=hazard, action=action, from_status=from_status or "", to_status=hazard.status, actor=by,
         # The name is a snapshot: the party acting (recorded by staff), else the signed-in user.
         actor_name=actor_name or _name(by), comment=comment or "",
         data={k: _iso(v) for k, v in data.items() if v is not None},
     )
+    # Higher apps follow every recorded action in its own transaction (the site's risk level,
+    # kpis.services.hazard_changed), through a hook: hazards imports none of them.
+    hooks.hazard_changed.call(hazard=hazard, event=event)
+    return event
 
 
 def hazard_registered(hazard, *, by, photos: int = 0) -> HazardEvent:

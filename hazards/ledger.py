@@ -12,6 +12,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from org.models import RiskLevel
+
 from . import rules
 from .models import Hazard
 
@@ -25,7 +27,7 @@ COLUMNS = [
 # them long texts, and model instances would cost more than the rows' SQL. `is_overdue` is the
 # selector's SQL annotation (the same rule as the overdue filter).
 ROW_FIELDS = ["id", "number", "status", "severity", "description", "location", "deadline", "discovered_on",
-              "site_id", "site__code", "site__name", "category__name", "is_overdue"]
+              "site_id", "site__code", "site__name", "site__risk_level", "category__name", "is_overdue"]
 DESCRIPTION_CHARS = 60
 _PK = 987654321  # stands for the hazard's id in the reversed detail URL
 
@@ -57,6 +59,8 @@ def render_rows(hazards, *, today, selectable: bool) -> SafeString:
     status_labels = {value: escape(label) for value, label in Hazard.Status.choices}
     severity_labels = {value: escape(label) for value, label in Hazard.Severity.choices}
     only_this_site = escape(gettext("Only this site"))
+    # The site's risk level (org.models.RiskLevel; computed by kpis), coloured as everywhere.
+    risk_labels = {value: escape(label) for value, label in RiskLevel.choices}
     major, registered = Hazard.Severity.MAJOR, Hazard.Status.REGISTERED
     rows = []
     for h in hazards:
@@ -76,8 +80,12 @@ def render_rows(hazards, *, today, selectable: bool) -> SafeString:
                      f"{status_labels.get(h['status'], status)}</span></td>")
         cells.append(f'<td class="hide-tablet">{severity}</td>')
         cells.append(f'<td class="hide-tablet">{escape(h["category__name"] or "")}</td>')
+        level = h["site__risk_level"]
+        risk = (f' <span class="badge risk-badge risk-{escape(level)}">{risk_labels.get(level, "")}</span>'
+                if level else "")
         cells.append(f'<td><a class="link-dark" href="?site={h["site_id"]}" title="{only_this_site}">'
-                     f'{escape(h["site__name"])}</a><div class="small text-muted">{escape(h["site__code"])}</div></td>')
+                     f'{escape(h["site__name"])}</a>'
+                     f'<div class="small text-muted">{escape(h["site__code"])}{risk}</div></td>')
         location = f'<div class="small text-muted">{escape(h["location"])}</div>' if h["location"] else ""
         cells.append(f'<td class="hz-desc">{escape(truncate(h["description"]))}{location}</td>')
         overdue = ""

@@ -133,6 +133,9 @@ class Hazard(models.Model):
             models.Index(fields=["discovered_on", "id"]),
             # The ledger's count and page for "category + status, by deadline" (see bench_hazards.py).
             models.Index(fields=["category", "status", "deadline"]),
+            # Closed between two dates: the ledger's closed_from/closed_to and the KPI dashboard's
+            # "closed per month" (kpis), which would otherwise scan the table.
+            models.Index(fields=["closed_at"], name="hazard_closed_at"),
         ]
 
     def __str__(self):

@@ -83,6 +83,11 @@ def deadline_passed(deadline: datetime.date | None, today: datetime.date | None 
     return deadline is not None and deadline < (today or today_local())
 
 
+def deadline_passed_q(today: datetime.date | None = None, *, prefix: str = "") -> Q:
+    """The SQL form of deadline_passed (whatever the state: e.g. a work order that fell due)."""
+    return Q(**{f"{prefix}deadline__lt": today or today_local()})
+
+
 def overdue(status: str, deadline: datetime.date | None, today: datetime.date | None = None) -> bool:
     """The Python form of overdue_q for plain values (export rows, ledger dicts)."""
     return status in DEADLINE_STATES and deadline_passed(deadline, today)

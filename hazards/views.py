@@ -63,7 +63,11 @@ def hazard_list(request):
     may_notify = _may(request.user, Action.NOTIFY)
     query = request.GET.copy()
     query.pop("page", None)
+    without_figure = query.copy()
+    for name in HazardFilter.FIGURE_FIELDS:
+        without_figure.pop(name, None)
     return render(request, "hazards/hazard_list.html", {
+        "figure_chip": ledger.figure_chip(), "without_figure": without_figure.urlencode(),
         **chosen, "filter": ledger, "page": page,
         "rows": ledger_table.render_rows(page.object_list, today=lifecycle.local_today(),
                                          selectable=bool(site and may_notify)),

@@ -49,6 +49,8 @@ class Kind(models.TextChoices):
     SUPERVISION_DRAFT = "supervision_draft", _("Supervision notice to issue")
     ESCALATION = "escalation", _("Escalation to the leader")
     PARTY_ACTED = "party_acted", _("The responsible party acted through its link")
+    RISK_WARNING = "risk_warning", _("Risk level warning")
+    STATISTICS_DUE = "statistics_due", _("Statistics report due")
 
 
 class Message(models.Model):

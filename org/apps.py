@@ -14,7 +14,7 @@ class OrgConfig(AppConfig):
 
 
 # The project's own apps; every other app's models and admins are for superusers only.
-OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal", "planning")
+OWN_APPS = ("org", "scoring", "audits", "hazards", "notifications", "portal", "planning", "kpis")
 
 
 def _register_scopes():

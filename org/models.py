@@ -130,6 +130,14 @@ class Membership(models.Model):
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
+class RiskLevel(models.TextChoices):
+    """Risk warning levels (风险预警等级): A is the highest. The empty value is "no level"."""
+
+    A = "A", _("Level A (red)")
+    B = "B", _("Level B (yellow)")
+    C = "C", _("Level C (blue)")
+
+
 class Site(models.Model):
     """An object of inspection (被检查对象): a customer, facility or department."""
 
@@ -185,6 +193,11 @@ class Site(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The computed risk rating (风险预警等级), written only by kpis.services (the rule is in kpis.rules):
+    # stored so that every page showing a site shows its level without computing it.
+    risk_level = models.CharField(_("risk level"), max_length=1, choices=RiskLevel.choices, blank=True,
+                                  default="", editable=False)
+    risk_score = models.DecimalField(_("risk score"), max_digits=10, decimal_places=2, default=0, editable=False)
 
     class Meta:
         verbose_name = _("site")
@@ -196,6 +209,8 @@ class Site(models.Model):
             models.Index(fields=["category", "code"]),
             models.Index(fields=["voltage_level", "code"]),
             models.Index(fields=["name"]),
+            # The site list sorted by risk (kpis: highest score first).
+            models.Index(fields=["-risk_score", "code"], name="site_risk_order"),
         ]
 
     def __str__(self):

@@ -69,3 +69,11 @@ ROLE_PERMISSIONS[Role.ADMIN] += _PLANNING_VIEW + _PLANNING_ADMIN
 
 # Roles whose holders manage work (create tasks, close hazards, reopen inspections).
 MANAGING_ROLES = {Role.MANAGER, Role.ADMIN}
+
+# kpis: the history of risk levels and the statistics reports are read in the admin; the admin
+# role keeps the risk warning contacts (the settings of weights and thresholds: superusers).
+_KPIS_VIEW = ["kpis.view_siteriskchange", "kpis.view_riskwarning", "kpis.view_statisticsreport"]
+for _role in (Role.MANAGER, Role.LEADER):
+    ROLE_PERMISSIONS[_role] += _KPIS_VIEW
+ROLE_PERMISSIONS[Role.ADMIN] += _KPIS_VIEW + ["kpis.view_riskcontact", "kpis.add_riskcontact",
+                                              "kpis.change_riskcontact"]

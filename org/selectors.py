@@ -41,6 +41,13 @@ def scope_queryset(queryset: QuerySet, user, unit_field: str = "unit") -> QueryS
     return queryset.filter(**{path_lookup: root.path})
 
 
+def subtree_queryset(queryset: QuerySet, unit: OrgUnit, unit_field: str = "unit") -> QuerySet:
+    """Limit `queryset` to rows whose `unit_field` lies in `unit`'s subtree (a unit picked from the
+    user's own, e.g. a dashboard's unit picker)."""
+    path_lookup = f"{unit_field}__path__startswith" if unit_field else "path__startswith"
+    return queryset.filter(**{path_lookup: unit.path})
+
+
 def unit_in_scope(user, unit: OrgUnit) -> bool:
     """Whether `unit` lies in the user's unit subtree (the Python form of scope_queryset)."""
     if user_sees_everything(user):

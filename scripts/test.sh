@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 mkdir -p artifacts
 .venv/bin/ruff check .
-.venv/bin/bandit -c pyproject.toml -q -r config core org scoring audits hazards notifications portal planning
+.venv/bin/bandit -c pyproject.toml -q -r config core org scoring audits hazards notifications portal planning kpis
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 # The app layering (core ← org ← notifications ← scoring ← audits ← hazards ← …): no upward import.
 .venv/bin/python -c "import importlinter" 2>/dev/null \

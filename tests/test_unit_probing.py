@@ -20,7 +20,7 @@ from tests.helpers import normalised_body
 pytestmark = pytest.mark.django_db
 
 MISSING = 987654
-PROBED_NAMESPACES = ("org", "audits", "hazards", "portal", "planning")
+PROBED_NAMESPACES = ("org", "audits", "hazards", "portal", "planning", "kpis")
 
 
 def _object_patterns():
@@ -63,8 +63,12 @@ def branch_a_world(site_a, inspector_a, manager_a, monkeypatch):
     party_link, party_action = _party_rows(hazard)
     task = planning_services.tasks_create(sites=[site_a], kind="special", standard=standard,
                                           due_date=datetime.date(2026, 12, 20), by=manager_a)[0]
+    from kpis.services import statistics_report_draft
+
+    report = statistics_report_draft(unit=site_a.unit.parent, kind="quarter", start=datetime.date(2026, 1, 1),
+                                     end=datetime.date(2026, 3, 31))
     ids = {
-        "planning:": task.pk,
+        "planning:": task.pk, "kpis:": report.pk,
         "portal:signature_file": party_action.pk, "portal:link_revoke": party_link.pk,
         "org:site_detail": site_a.pk, "hazards:site_contact": site_a.pk,
         "audits:": inspection.pk, "hazards:create_from_inspection": inspection.pk,

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "notifications",
     "portal",
     "planning",
+    "kpis",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,9 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": NOTIFY_SWEEP_SECONDS},
     "planning-daily": {"task": "planning.tasks.planning_daily",
                        "schedule": crontab(hour=PLANNING_RUN_HOUR, minute=5)},
+    # Nightly: risk levels move with overdue days; statistics reports are drafted and reminded.
+    "risk-recompute": {"task": "kpis.tasks.risk_recompute", "schedule": crontab(hour=1, minute=10)},
+    "statistics-reports": {"task": "kpis.tasks.statistics_reports", "schedule": crontab(hour=7, minute=0)},
 }
 
 LOGGING = {
@@ -258,7 +262,7 @@ PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
 # Planning's "my tasks" comes first: it is what an inspector opens the tablet for.
 HOME_PANELS = ["planning.selectors.home_panel", "hazards.selectors.my_work_panel", "hazards.selectors.home_panel",
-               "audits.selectors.home_panel"]
+               "audits.selectors.home_panel", "kpis.selectors.home_panel"]
 # The home page's "my work" list shows hazards due within this many days.
 MY_WORK_DUE_DAYS = env.int("MY_WORK_DUE_DAYS", default=7)
 # Called by audits.services in the transaction of each inspection status change, as

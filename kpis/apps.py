@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KpisConfig(AppConfig):
+    name = "kpis"
+    verbose_name = _("Risk and KPIs")
+
+    def ready(self):
+        # The ledger offers the KPI sets as its `?set=` filter, so every figure links to its hazards.
+        from functools import partial
+
+        from hazards.filters import register_ledger_set
+        from hazards.hooks import hazard_changed
+        from org import scoping
+
+        from . import rules, selectors, services
+
+        # The weights and thresholds apply to every unit: superusers only.
+        scoping.register("kpis.RiskSettings", scoping.RESTRICTED)
+        scoping.register("kpis.RiskContact", "unit")
+        scoping.register("kpis.SiteRiskChange", "site__unit")
+        scoping.register("kpis.RiskWarning", "change__site__unit")
+        scoping.register("kpis.StatisticsReport", "unit")
+        # Every recorded hazard action recomputes its site's risk level, in the action's transaction.
+        hazard_changed.register(services.hazard_changed)
+
+        for key, hazard_set in rules.SETS.items():
+            register_ledger_set(key, hazard_set.label, partial(_apply, key=key, apply=selectors.apply_set))
+
+
+def _apply(queryset, today, *, key, apply):
+    return apply(queryset, key, today)

@@ -1,0 +1,238 @@
+"""KPI pages: the dashboard (a view per role), the sites by risk, the group assessment and the
+statistics reports. Thin: parse the pickers, call the selectors, render. Every figure links to
+the ledger filtered to exactly its hazards."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.dates import today_local
+from org import selectors as org_selectors
+from org.documents import RenderError, render_error_message
+from org.models import RiskLevel, Role
+from org.views import paginate
+
+from . import assessment, reports, rules, selectors, services
+from .forms import MonthForm, PeriodForm, SignForm, quick_periods
+from .models import StatisticsReport
+
+VIEWS = {Role.LEADER: "leader", Role.MANAGER: "manager", Role.ADMIN: "manager", Role.INSPECTOR: "inspector"}
+
+
+def _period(request, today):
+    """The pickers' form (bound to the query string) and its clean values, or the defaults (the
+    user's whole scope, this year) with the errors shown when the query is not valid."""
+    units = org_selectors.unit_list(user=request.user).order_by("path")
+    form = PeriodForm(request.GET or None, units=units, today=today)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+    else:
+        blank = PeriodForm({}, units=units, today=today)
+        blank.is_valid()
+        data = blank.cleaned_data
+    return form, data["unit"], data["start"], data["end"]
+
+
+def _role_view(request) -> str:
+    chosen = request.GET.get("view", "")
+    if chosen in VIEWS.values():
+        return chosen
+    membership = org_selectors.user_membership(request.user)
+    return VIEWS.get(membership.role if membership else Role.LEADER, "leader")
+
+
+def _chart(key, title, labels, datasets, *, horizontal=False, stacked=False, max_value=None):
+    """One chart for static/kpis/dashboard.js: its bars and, per bar, the ledger URL of its hazards."""
+    return {"id": key, "title": title, "labels": [str(label) for label in labels], "horizontal": horizontal,
+            "stacked": stacked, "max": max_value,
+            "datasets": [{"label": str(label), "colour": colour, "data": [f.value for f in figures],
+                          "links": [f.url for f in figures]} for label, colour, figures in datasets]}
+
+
+@login_required
+def dashboard(request):
+    today = today_local()
+    form, unit, start, end = _period(request, today)
+    user = request.user
+    names = selectors.category_names()
+    kpis = selectors.kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names)
+    months = selectors.monthly_found_closed(user=user, unit=unit, start=start, end=end)
+    now = selectors.open_now(user=user, unit=unit, today=today, names=names)
+    risk = selectors.risk_distribution(user=user, unit=unit)
+    risk_url = reverse("kpis:site_risk")
+    view = _role_view(request)
+    in_place = [kpis["by_key"][key] for key in rules.IN_PLACE]
+    charts = [
+        _chart("chart-months", _("Found and closed per month"), [m["month"].strftime("%Y-%m") for m in months],
+               [(_("Found"), "#0d6efd", [m["found"] for m in months]),
+                (_("Closed"), "#198754", [m["closed"] for m in months])]),
+        _chart("chart-severity", _("Open now by severity"), [label for label, _f in now["severity"]],
+               [(_("Not closed"), "#dc3545", [f for _l, f in now["severity"]])]),
+        _chart("chart-category", _("Open now by category"), [label for label, _f in now["category"]],
+               [(_("Not closed"), "#fd7e14", [f for _l, f in now["category"]])], horizontal=True),
+        _chart("chart-overdue", _("Overdue now by unit"), [u.name for u, _f in now["overdue_by_unit"]],
+               [(_("Overdue"), "#dc3545", [f for _u, f in now["overdue_by_unit"]])], horizontal=True),
+        _chart("chart-inplace", _("The four in place against the target (100 %)"),
+               [row.kpi.label for row in in_place],
+               [(_("Rate (%)"), "#6f42c1", [selectors.Figure(float(row.rate) if row.rate is not None else None,
+                                                              row.numerator.query) for row in in_place])],
+               max_value=100),
+    ]
+    risk_chart = {"id": "chart-risk", "title": _("Sites by risk level"), "horizontal": False, "stacked": False,
+                  "max": None, "labels": [str(r["label"] or _("No risk level")) for r in risk],
+                  "datasets": [{"label": _("Sites"), "colour": [RISK_COLOURS[r["level"]] for r in risk],
+                                "data": [r["count"] for r in risk],
+                                "links": [f"{risk_url}?level={r['level']}" for r in risk]}]}
+    charts.insert(3, risk_chart)
+    # The figures under each chart, as a table of links (readable without the canvas).
+    cards = [(chart, [(label, [(ds["data"][i], ds["links"][i]) for ds in chart["datasets"]])
+                      for i, label in enumerate(chart["labels"])])
+             for chart in charts if view != "inspector" or chart["id"] != "chart-inplace"]
+    return render(request, "kpis/dashboard.html", {
+        "form": form, "unit": unit, "start": start, "end": end, "today": today, "view": view,
+        "quick": quick_periods(today), "kpis": kpis, "months": months, "now": now, "risk": risk,
+        "risk_url": risk_url, "charts": [card[0] for card in cards], "cards": cards,
+        "unit_query": f"&unit={unit.pk}" if unit else "",
+        "role_views": [("leader", _("Leader")), ("manager", _("Manager")), ("inspector", _("Inspector"))],
+        "role_query": urlencode({k: v for k, v in request.GET.items() if k != "view"}),
+    })
+
+
+RISK_COLOURS = {"A": "#dc3545", "B": "#ffc107", "C": "#0d6efd", "none": "#adb5bd"}
+
+
+@login_required
+def site_risk(request):
+    """The sites by risk, highest first, in their level's colour; `?level=A|B|C|none`."""
+    level = request.GET.get("level", "")
+    level = level if level in (*RiskLevel.values, "none") else ""
+    page = paginate(request, selectors.site_risk_list(user=request.user, level=level))
+    return render(request, "kpis/site_risk.html", {
+        "page": page, "level": level, "levels": [*RiskLevel.choices, ("none", _("No risk level"))],
+    })
+
+
+# ---------------------------------------------------------------- group assessment
+
+def _month(request, today):
+    units = org_selectors.unit_list(user=request.user).order_by("path")
+    form = MonthForm(request.GET or None, units=units, today=today)
+    if form.is_bound and form.is_valid():
+        return form, form.cleaned_data["unit"], form.cleaned_data["month"]
+    return form, None, today.replace(day=1)
+
+
+@login_required
+def group_assessment(request):
+    """Per inspection group and month (`?month=YYYY-MM&unit=`); `?format=xlsx|pdf` downloads it."""
+    today = today_local()
+    form, unit, month = _month(request, today)
+    rows = assessment.group_assessment(user=request.user, unit=unit, month=month, today=today)
+    title = _("Group assessment %(month)s") % {"month": month.strftime("%Y-%m")}
+    fmt = request.GET.get("format", "")
+    query = urlencode({k: v for k, v in request.GET.items() if k != "format"})
+    if fmt in ("xlsx", "pdf"):
+        name = f"group-assessment-{month:%Y-%m}.{fmt}"
+        if fmt == "xlsx":
+            content = assessment.render_groups_xlsx(rows, month=month, title=title)
+            return _download(content, name, XLSX)
+        try:
+            content = assessment.render_groups_pdf(rows, month=month, title=title, language=get_language())
+        except RenderError as exc:
+            messages.error(request, render_error_message(exc))
+            return redirect(f"{reverse('kpis:groups')}?{query}")
+        return _download(content, name, "application/pdf")
+    return render(request, "kpis/groups.html", {"form": form, "rows": rows, "month": month, "title": title,
+                                                "query": query})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(content: bytes, name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- statistics reports
+
+MAY_SIGN = {Role.LEADER, Role.MANAGER, Role.ADMIN}
+
+
+def _may_sign(user) -> bool:
+    membership = org_selectors.user_membership(user)
+    return user.is_superuser or (membership is not None and membership.role in MAY_SIGN)
+
+
+@login_required
+def report_list(request):
+    reports_qs = org_selectors.scope_queryset(StatisticsReport.objects.select_related("unit"), request.user)
+    page = paginate(request, reports_qs.order_by("-period_end", "unit__path", "kind"))
+    return render(request, "kpis/report_list.html", {"page": page, "today": today_local()})
+
+
+def _report(request, pk: int) -> StatisticsReport:
+    return org_selectors.get_for_user_or_404(StatisticsReport.objects.select_related("unit", "signed_by"),
+                                             request.user, pk=pk)
+
+
+def _report_title(report: StatisticsReport) -> str:
+    return reports.default_title(report.unit.name, report.period_start, report.period_end)
+
+
+@login_required
+def report_detail(request, pk: int):
+    report = _report(request, pk)
+    context = reports.document_context(report.data, title=_report_title(report))
+    return render(request, "kpis/report_detail.html", {
+        **context, "report": report, "may_sign": _may_sign(request.user) and report.status == report.Status.DRAFT,
+        "sign_form": SignForm(), "today": today_local(),
+    })
+
+
+@login_required
+def report_file(request, pk: int, fmt: str):
+    report = _report(request, pk)
+    name = f"hazard-statistics-{report.unit.code}-{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}.{fmt}"
+    signed = report.signed_by_name if report.status == report.Status.SIGNED else ""
+    if fmt == "xlsx":
+        return _download(reports.render_statistics_xlsx(report.data, title=_report_title(report),
+                                                        language=get_language(), signed_by=signed), name, XLSX)
+    try:
+        content = reports.render_statistics_pdf(report.data, title=_report_title(report), language=get_language(),
+                                                status=report.get_status_display(), signed_by=signed)
+    except RenderError as exc:
+        messages.error(request, render_error_message(exc))
+        return redirect("kpis:report_detail", pk=report.pk)
+    return _download(content, name, "application/pdf")
+
+
+@login_required
+@require_POST
+def report_sign(request, pk: int):
+    report = _report(request, pk)
+    if not _may_sign(request.user):
+        raise Http404
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.statistics_report_sign(report=report, principal=form.cleaned_data["principal"], by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The report is recorded as signed."))
+    else:
+        messages.error(request, _("Give the name of the principal who signed."))
+    return redirect("kpis:report_detail", pk=report.pk)

@@ -1,0 +1,76 @@
+"""Group assessment: per inspection group and month, overdue work orders cost 0.2 points each, at
+most 2; found, due and accepted on time; each figure equals its ledger; scoped; xlsx and PDF."""
+
+import datetime
+import io
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from audits import services as audit_services
+from hazards.models import Hazard
+from org.models import OrgUnit
+from tests.audits.factories import make_standard
+from tests.factories import OrgUnitFactory
+
+from .conftest import at, hand_built
+
+pytestmark = pytest.mark.django_db
+S = Hazard.Status
+D = datetime.date
+
+
+@pytest.fixture
+def groups(team_a, site_a, manager_a, inspector_a, category):
+    """Two groups of team A; group 1 found 12 hazards due in March 2026, 11 of them late."""
+    g1 = OrgUnitFactory(code="BA-G1", name="检查一组", kind=OrgUnit.Kind.GROUP, parent=team_a)
+    g2 = OrgUnitFactory(code="BA-G2", name="检查二组", kind=OrgUnit.Kind.GROUP, parent=team_a)
+    standard = make_standard()
+    results = []
+    while len(results) < 12:  # one finding per hazard: as many of group 1's inspections as that takes
+        inspection = audit_services.inspection_create(standard=standard, kind="periodic", date=D(2026, 3, 2),
+                                                      site=site_a, inspectors=[inspector_a], by=inspector_a)
+        inspection.group = g1
+        inspection.save(update_fields=["group"])
+        results += list(inspection.results.all())
+    for i in range(12):
+        accepted = at(D(2026, 3, 10)) if i == 0 else (at(D(2026, 3, 25)) if i == 1 else None)
+        hand_built(site=site_a, category=category, by=manager_a, status=S.ACCEPTED if accepted else S.RECTIFYING,
+                   discovered_on=D(2026, 3, 2), deadline=D(2026, 3, 20), notified_at=at(D(2026, 3, 3)),
+                   accepted_at=accepted, source=Hazard.Source.INSPECTION, source_result=results[i])
+    return g1, g2
+
+
+def test_deduction_is_capped_and_figures_link_to_their_hazards(client, manager_a, groups):
+    client.force_login(manager_a)
+    response = client.get(reverse("kpis:groups"), {"month": "2026-03"})
+    rows = {row.group.code: row for row in response.context["rows"]}
+    g1 = rows["BA-G1"]
+    assert (g1.found.value, g1.due.value, g1.on_time.value, g1.late.value) == (12, 12, 1, 11)
+    assert g1.deduction == Decimal("2.00") and g1.on_time_rate == Decimal("8.33")
+    g2 = rows["BA-G2"]
+    assert (g2.late.value, g2.deduction, g2.on_time_rate) == (0, Decimal("0.00"), None)
+    for figure in (g1.found, g1.due, g1.on_time, g1.late):
+        url = urlsplit(figure.url)
+        ledger = client.get(url.path + "?" + url.query)
+        assert ledger.context["page"].paginator.count == figure.value, figure.url
+
+
+def test_other_branches_see_none_of_the_groups(client, manager_b, groups, branch_a):
+    client.force_login(manager_b)
+    response = client.get(reverse("kpis:groups"), {"month": "2026-03", "unit": branch_a.pk})
+    assert response.context["rows"] == []
+
+
+def test_downloads(client, manager_a, groups):
+    client.force_login(manager_a)
+    xlsx = client.get(reverse("kpis:groups"), {"month": "2026-03", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    names = [row[0] for row in sheet.iter_rows(min_row=4, values_only=True)]
+    assert names == ["检查一组", "检查二组"]
+    assert [row[8] for row in sheet.iter_rows(min_row=4, values_only=True)] == [Decimal("2.00"), Decimal("0.00")]
+    pdf = client.get(reverse("kpis:groups"), {"month": "2026-03", "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
