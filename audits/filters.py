@@ -4,12 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.models import OrgUnit, Site
+from org.widgets import DateInput
 
 from .models import Inspection
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class InspectionFilter(ListFilterSet):

@@ -6,14 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import today_local
 from org.uploads import PHOTO, UploadField
 from org.validators import LONG_TEXT_MAX, single_line, validate_past_date
+from org.widgets import DateInput
 from scoring.sheets import ACCEPT_ATTRIBUTE
 
 from . import selectors
 from .models import Inspection
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _bootstrap(form: forms.Form) -> None:

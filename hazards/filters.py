@@ -12,11 +12,12 @@ from core.dates import today_local
 from org.filters import ListedModelChoiceFilter, ListFilterSet, OrderingFilter, TextSearchFilter, UnitSubtreeFilter
 from org.forms import ID_MAX
 from org.models import OrgUnit, Site
+from org.widgets import DateInput
 
 from . import rules
 from .models import Hazard, RiskCategory
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = DateInput()
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 # Named sets of hazards that higher apps offer as a ledger filter (`?set=<key>`), so that a figure

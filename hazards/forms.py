@@ -18,11 +18,12 @@ from org.validators import (
     validate_past_date,
     validate_plausible_date,
 )
+from org.widgets import DateInput
 
 from . import rules
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 TEXT = forms.Textarea(attrs={"rows": 3})
 LANGUAGES = (("zh-hans", "简体中文"), ("en", "English"))
 
