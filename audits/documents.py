@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core.dates import today_local
 from org.documents import render_pdf
 from org.spreadsheets import print_setup, text_cell
+from org.wording import join_list
 from scoring import rules
 
 from . import selectors
@@ -173,7 +174,7 @@ def _summary_sheet(sheet, context: dict, bold) -> None:
         (_("Kind"), inspection.get_kind_display()),
         (_("Inspection date"), inspection.date.isoformat()),
         (_("Inspection group"), str(inspection.group or "—")),
-        (_("Inspectors"), "、".join(context["inspectors"]) or "—"),
+        (_("Inspectors"), join_list(context["inspectors"]) or "—"),
         (_("Status"), inspection.get_status_display()),
         (_("Standard points"), cents(total.possible)),
         (_("Earned points"), cents(total.earned)),

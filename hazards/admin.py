@@ -137,7 +137,7 @@ class HazardAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
                            "discovered_on")}),
         (_("Responsible party and rectification"), {"fields": (
             "responsible_name", "responsible_email", "responsible_phone", "required_measures", "deadline")}),
-        (_("Five in place (major hazards)"), {"classes": ("collapse",), "fields": (
+        (_("Five in place (五落实, major hazards)"), {"classes": ("collapse",), "fields": (
             "five_responsible_person", "five_measures", "five_funds", "five_deadline", "five_contingency_plan")}),
         (_("Governance plan (major hazards)"), {"classes": ("collapse",), "fields": (
             "plan_goal", "plan_methods", "plan_funds_materials", "plan_organisation", "plan_time_limit",

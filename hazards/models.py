@@ -86,14 +86,14 @@ class Hazard(models.Model):
                               editable=False)
 
     # Five in place (五落实), required for major hazards before notification.
-    five_responsible_person = models.CharField(_("responsible person (five in place)"), max_length=64, blank=True,
-                                               validators=[single_line])
-    five_measures = models.TextField(_("measures (five in place)"), blank=True, **long_text())
-    five_funds = models.DecimalField(_("funds (five in place)"), max_digits=12, decimal_places=2, null=True,
+    five_responsible_person = models.CharField(_("responsible person (five in place, 五落实)"), max_length=64,
+                                               blank=True, validators=[single_line])
+    five_measures = models.TextField(_("measures (five in place, 五落实)"), blank=True, **long_text())
+    five_funds = models.DecimalField(_("funds (five in place, 五落实)"), max_digits=12, decimal_places=2, null=True,
                                      blank=True, validators=[MinValueValidator(Decimal("0"))])
-    five_deadline = models.DateField(_("time limit (five in place)"), null=True, blank=True,
+    five_deadline = models.DateField(_("time limit (five in place, 五落实)"), null=True, blank=True,
                                      validators=[validate_plausible_date])
-    five_contingency_plan = models.TextField(_("contingency plan (five in place)"), blank=True, **long_text())
+    five_contingency_plan = models.TextField(_("contingency plan (five in place, 五落实)"), blank=True, **long_text())
     # Governance plan (治理方案) of a major hazard.
     plan_goal = models.TextField(_("goal and tasks"), blank=True, **long_text())
     plan_methods = models.TextField(_("methods and measures"), blank=True, **long_text())

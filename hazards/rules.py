@@ -165,11 +165,11 @@ NOTIFY_REQUIRED = (
 )
 # A major hazard (重大隐患) also needs the five in place (五落实) and its governance plan (治理方案).
 MAJOR_REQUIRED = (
-    ("five_responsible_person", _("five in place: responsible person")),
-    ("five_measures", _("five in place: measures")),
-    ("five_funds", _("five in place: funds")),
-    ("five_deadline", _("five in place: time limit")),
-    ("five_contingency_plan", _("five in place: contingency plan")),
+    ("five_responsible_person", _("five in place (五落实): responsible person")),
+    ("five_measures", _("five in place (五落实): measures")),
+    ("five_funds", _("five in place (五落实): funds")),
+    ("five_deadline", _("five in place (五落实): time limit")),
+    ("five_contingency_plan", _("five in place (五落实): contingency plan")),
     ("plan_goal", _("governance plan: goal and tasks")),
     ("plan_methods", _("governance plan: methods and measures")),
     ("plan_funds_materials", _("governance plan: funds and materials")),

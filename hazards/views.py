@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
+from org import display
 from org import selectors as org_selectors
 from org.forms import parse_id
 from org.once import once_per_token
@@ -157,12 +158,10 @@ def timeline_rows(events) -> list[tuple]:
         details = [(label, RESULT_LABELS.get(data[key], data[key])) for key, label in EVENT_DETAILS
                    if data.get(key) not in (None, "")]
         for field_name, change in (data.get("changes") or {}).items():
-            try:
-                label = Hazard._meta.get_field(field_name).verbose_name
-            except FieldDoesNotExist:  # a field renamed since: show its name
-                label = field_name
             old, new = (list(change) + [None, None])[:2]
-            details.append((label, f"{old or '—'} → {new or '—'}"))
+            details.append((display.field_label(Hazard, field_name),
+                            f"{display.stored_value(Hazard, field_name, old)} → "
+                            f"{display.stored_value(Hazard, field_name, new)}"))
         rows.append((event, details))
     return rows
 

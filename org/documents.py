@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import wording
 from .pdfsandbox import FONT_FAMILIES, FONT_FAMILY_CSS, Limits, RenderError, RenderResult, Resources, render
 
 __all__ = ["FONT_FAMILIES", "PDF_FONT_FAMILY", "RenderError", "render_html", "render_pdf", "render_error_message"]
@@ -95,8 +96,8 @@ def render_pdf(template_name: str, context: dict, *, language: str | None = None
     with translation.override(language):
         html = render_to_string(template_name, {
             **context, "pdf_font_family": PDF_FONT_FAMILY, "pdf_language": language,
-            # Chinese documents use the full-width colon after labels.
-            "pdf_colon": ": " if language == "en" else "：",
+            # Chinese documents use the full-width colon after labels (org.wording).
+            "pdf_colon": wording.colon(),
         })
     return render_html(html, media=media).pdf
 

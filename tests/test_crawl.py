@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 PER_KIND = 3  # pages visited per URL name (e.g. three hazard files, three inspections)
 MAX_PAGES = 220
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/", "/accounts/logout")
+# A browser's date input shows nothing unless its value is ISO (issue 11, fault 3).
+DATE_INPUT_VALUE = re.compile(r'<input type="date"[^>]*?\svalue="([^"]*)"')
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Words that are the same in both languages' UI: units, codes and names of standards.
 ALLOWED_LATIN = re.compile(r"^(?:[A-Z0-9/.\-:#×·%()]+|kV|Excel|PDF|xlsx|JC|YH|GZ|DD|DL/T|GB|AQ|PNG|JPEG|WebP)$")
 
@@ -47,6 +50,26 @@ class _Page(HTMLParser):
             self.text.append(data.strip())
 
 
+def raw_choice_values() -> set[str]:
+    """The stored codes of every choice in our models (`general`, `notified`, `periodic`…) that
+    differ from their English label: such a word in a Chinese page is a code shown raw."""
+    from django.apps import apps
+
+    raw = set()
+    for model in apps.get_models():
+        if model._meta.app_label not in ("org", "audits", "hazards", "scoring", "notifications"):
+            continue
+        for field in model._meta.get_fields():
+            for value, label in getattr(field, "flatchoices", None) or ():
+                if isinstance(value, str) and re.fullmatch(r"[a-z][a-z_]+", value) and value != str(label):
+                    raw.add(value)
+    return raw
+
+
+def raw_codes(texts: list[str], raw: set[str]) -> list[str]:
+    return sorted({word for text in texts for word in re.findall(r"[A-Za-z_]+", text) if word in raw})
+
+
 def english_phrases(texts: list[str]) -> list[str]:
     """Runs of two or more English words (not codes or units) in the page's visible text."""
     found = []
@@ -71,6 +94,7 @@ def crawl(client, language: str) -> dict[str, str]:
     client.cookies["django_language"] = language
     client.post("/i18n/setlang/", {"language": language, "next": "/"})
     seen, per_kind, visited = set(), Counter(), {}
+    raw = raw_choice_values()
     queue = deque(["/"])
     problems = []
     while queue and len(visited) < MAX_PAGES:
@@ -97,12 +121,18 @@ def crawl(client, language: str) -> dict[str, str]:
         lang = "zh-CN" if language == "zh-hans" else "en"
         if f'<html lang="{lang}">' not in body:
             problems.append(f"{url}: not in {language}")
+        bad_dates = [value for value in DATE_INPUT_VALUE.findall(body) if not ISO_DATE.match(value)]
+        if bad_dates:
+            problems.append(f"{url}: date inputs whose value a browser drops: {bad_dates}")
         page = _Page()
         page.feed(body)
         if language == "zh-hans":
             leaked = english_phrases(page.text)
             if leaked:
                 problems.append(f"{url}: English in the Chinese page: {leaked[:5]}")
+            codes = raw_codes(page.text, raw)
+            if codes:
+                problems.append(f"{url}: codes shown instead of their labels: {codes}")
         for href in page.links:
             href = urldefrag(href)[0]
             if href.startswith("?"):
@@ -135,6 +165,14 @@ def test_the_crawler_notices_english_left_in_a_chinese_page():
     page.feed('<p>隐患台账</p><p>No hazards match these filters.</p><p>10 kV 配电室 JC-2026-00001 DL/T 572</p>'
               '<script>var a = "some english words";</script><style>.a-b {color: red}</style>')
     assert english_phrases(page.text) == ["No hazards match these filters"]
+
+
+def test_the_crawler_notices_a_choice_code_shown_raw():
+    raw = raw_choice_values()
+    assert {"general", "major", "notified", "periodic"} <= raw
+    page = _Page()
+    page.feed("<p>隐患等级: general → major</p><p>10 kV 配电室</p>")
+    assert raw_codes(page.text, raw) == ["general", "major"]
 
 
 def _query_counts(client, urls) -> dict[str, int]:
