@@ -21,6 +21,8 @@ from .models import Inspection
 
 SELF_ASSESSMENT_NAME = "安全生产自查评价标准"
 CUSTOMER_CHECK_NAME = "客户安全用电检查表"
+GAS_STATION_CHECK_NAME = "燃气场站安全用电检查表"
+MINE_CHECK_NAME = "煤矿供用电安全检查表"
 
 # Item title fragment -> (finding, problem, measure): what inspectors write when points are deducted.
 FINDINGS = {
@@ -121,7 +123,47 @@ FINDINGS = {
     "安全警示标志": (
         "巡视现场", "部分临边和带电设备处缺少警示标志",
         "按规范补设安全警示标志"),
+    # The gas station checklist.
+    "防爆等级": (
+        "核对爆炸危险区域电气设备铭牌", "调压间内 1 台排风机电机为普通型，非防爆电机",
+        "更换为防爆等级不低于 dIIBT4 的电机"),
+    "防爆灯具": (
+        "检查调压间灯具", "2 盏防爆灯外壳破损，1 个接线盒密封圈缺失",
+        "更换破损灯具和密封圈"),
+    "可燃气体报警器": (
+        "现场通气试验", "可燃气体报警器报警后排风机未联动启动",
+        "修复联动回路并每月试验一次"),
+    "静电接地": (
+        "检查卸车区", "卸车区静电接地报警器损坏",
+        "更换静电接地报警器，卸车前检查确认"),
+    "消防泵": (
+        "检查消防泵供电", "消防泵仅一路市电供电，无应急电源",
+        "增设应急电源或第二路电源，并定期切换试验"),
+    # The mine checklist.
+    "双回路电源线路": (
+        "核查矿井供电线路", "矿井第二回路电源线路检修后未恢复，现为单回路运行",
+        "尽快恢复第二回路，单回路期间限产并落实应急措施"),
+    "主排水泵房": (
+        "试验备用泵自动投入", "中央水泵房备用泵不能自动投入",
+        "修复自动切换回路，每旬试验一次"),
+    "主通风机": (
+        "查阅主通风机切换记录", "主通风机双电源切换试验超过一个月未做",
+        "每月进行一次双电源切换试验并记录"),
+    "过卷": (
+        "查阅提升机保护试验记录", "主井提升机过卷保护试验记录缺失",
+        "立即进行过卷、过速保护试验并记录"),
+    "失爆": (
+        "抽查采区电气设备", "采区 1 台隔爆开关接线喇叭口未压紧，构成失爆",
+        "立即停电处理失爆，开展全矿防爆检查"),
+    "喷雾降尘": (
+        "检查主运输巷", "主运输巷喷雾降尘装置停用",
+        "恢复喷雾装置并每班检查"),
+    "井下电工持证": (
+        "核查井下电工证", "1 名井下电工作业证过期",
+        "停岗复审，复审合格后上岗"),
 }
+# The checklist a site of each kind is inspected with (others: the customer checklist).
+SITE_STANDARDS = {Site.Category.GAS: GAS_STATION_CHECK_NAME, Site.Category.MINING: MINE_CHECK_NAME}
 
 # (site code, date, status, number of deductions, inspection group suffix)
 SITE_INSPECTIONS = [
@@ -168,6 +210,14 @@ def _record(inspection: Inspection, *, deductions: int, rng: random.Random, by, 
             services.result_save(inspection=inspection, item=leaf, earned=leaf.points, not_applicable=False, by=by)
 
 
+def standard_for(site: Site) -> Standard | None:
+    """The active demo checklist fitting the site's kind (None: the customer checklist)."""
+    name = SITE_STANDARDS.get(site.category)
+    if name is None:
+        return None
+    return Standard.objects.filter(name=name, status=Standard.Status.ACTIVE).order_by("-pk").first()
+
+
 def _finish(inspection: Inspection, status: str, *, inspector, manager) -> None:
     if status in (Inspection.Status.SUBMITTED, Inspection.Status.LOCKED):
         services.inspection_submit(inspection=inspection, by=inspector)
@@ -190,13 +240,16 @@ def seed(stdout=None) -> dict:
 
     for code, date, status, deductions in SITE_INSPECTIONS:
         site = Site.objects.filter(code=code).select_related("unit").first()
-        if site is None or Inspection.objects.filter(site=site, standard=customer, date=date).exists():
+        if site is None:
+            continue
+        standard = standard_for(site) or customer
+        if Inspection.objects.filter(site=site, standard=standard, date=date).exists():
             continue
         inspector, manager = _member(site.unit, Role.INSPECTOR), _member(site.unit, Role.MANAGER)
         kind = Inspection.Kind.SPECIAL if date.month in (3, 4, 9, 10) else Inspection.Kind.PERIODIC
         title = {3: "春季安全检查", 4: "春季安全检查", 9: "秋季安全检查", 10: "秋季安全检查"}.get(date.month, "")
         inspection = services.inspection_create(
-            standard=customer, kind=kind, date=date, site=site, group=_group_for(site.unit),
+            standard=standard, kind=kind, date=date, site=site, group=_group_for(site.unit),
             inspectors=[u for u in (inspector,) if u], title=title, by=inspector,
         )
         _record(inspection, deductions=deductions, rng=rng, by=inspector)

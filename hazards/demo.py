@@ -156,11 +156,40 @@ TEXTS = [
     ),
 ]
 
+# Which kinds of site a risk category is found at: mine hazards only at a mine, gas leaks at gas
+# stations and chemical plants, confined spaces at industrial sites; the power-use categories
+# (equipment, protection, emergency power, people, fire, management) at every power customer.
+K = Site.Category
+INDUSTRIAL = {K.MINING, K.CHEMICAL, K.METALLURGY, K.MANUFACTURING, K.GAS}
+CATEGORY_SITES = {
+    "DUST": {K.MINING}, "FLOOD": {K.MINING}, "ROOF": {K.MINING}, "HOIST": {K.MINING}, "EXPL": {K.MINING},
+    "GAS": {K.GAS, K.CHEMICAL}, "CONFINED": INDUSTRIAL,
+}
+
+
+def category_fits(code: str, site_category: str) -> bool:
+    return code not in CATEGORY_SITES or site_category in CATEGORY_SITES[code]
+
+
+def texts_for(site_category: str) -> list[tuple]:
+    """The demo hazard texts that fit a site of this kind."""
+    return [text for text in TEXTS if category_fits(text[0], site_category)]
+
+
+# The major hazard of a demo story, by kind of site: the mine's single-circuit drainage, a gas
+# station's failed leak alarms, elsewhere important loads on a single source.
+MAJOR_TEXTS = {
+    K.MINING: TEXTS[8],
+    K.GAS: TEXTS[6],
+    None: ("EPS", "重要负荷仅单电源供电，自备应急电源未配置，失电将危及人身安全", "高压配电室",
+           "新建第二回路电源并配置自备应急电源，完善自动切换", "《重要电力用户供电电源及自备应急电源配置技术规范》"),
+}
+
 MAJOR = {
     "five_responsible_person": "分管安全副总经理",
-    "five_measures": "停产整改，完成双回路供电改造及自动切换",
+    "five_measures": "限负荷运行，完成双回路供电改造及自动切换",
     "five_funds": Decimal("380000.00"),
-    "five_contingency_plan": "全厂停电及排水中断应急预案（已演练）",
+    "five_contingency_plan": "全厂停电应急预案（已演练）",
     "plan_goal": "彻底消除单电源供电隐患，确保保安负荷不间断供电",
     "plan_methods": "新建第二回路电源，加装备自投装置，完善保护配置",
     "plan_funds_materials": "专项资金 38 万元，电缆、开关柜已列入采购计划",
@@ -465,9 +494,10 @@ def _play(index: int, story, sites, categories, today) -> bool:
     inspector, manager = _staff(branch)
     if not inspector or not manager:
         return False
-    code, description, location, measures, basis = TEXTS[index % len(TEXTS)]
+    fitting = texts_for(site.category)
+    code, description, location, measures, basis = fitting[index % len(fitting)]
     if kind.startswith("major"):
-        code, description, location, measures, basis = TEXTS[8]
+        code, description, location, measures, basis = MAJOR_TEXTS.get(site.category, MAJOR_TEXTS[None])
         description = f"{description}（{site.name}）"
     if Hazard.objects.filter(site=site, description=description).exists():
         return False
