@@ -34,12 +34,20 @@ def report_context(inspection: Inspection) -> dict:
     inspection = (Inspection.objects.select_related("site", "unit", "standard", "group")
                   .prefetch_related("inspectors").get(pk=inspection.pk))
     sheet = selectors.scoresheet(inspection)
+    findings = selectors.inspection_evidence(inspection)
+    # The photo annex numbers every photo once, in item order; the findings table cites them.
+    annex = [photo for result in findings for photo in result.photos.all()]
+    for number, photo in enumerate(annex, start=1):
+        photo.annex_number = number
+        photo.result = next(r for r in findings if r.pk == photo.result_id)
     return {
         "inspection": inspection,
         "rows": sheet.rows,
         "sections": sheet.sections,
         "total": sheet.total,
         "problems": selectors.inspection_problems(inspection),
+        "findings": findings,
+        "annex": annex,
         "inspectors": [u.get_full_name() or u.username for u in inspection.inspectors.all()],
         "target": inspection.site or inspection.unit,
         "generated_on": today_local(),
@@ -56,7 +64,8 @@ def render_report_pdf(inspection: Inspection, *, language: str | None = None, co
     language = language or settings.LANGUAGE_CODE
     context = {**(context or report_context(inspection)), "table_headers": table_headers(language),
                "problem_headers": problem_headers(language)}
-    return render_pdf(PDF_TEMPLATE, context, language=language)
+    return render_pdf(PDF_TEMPLATE, context, language=language,
+                      media=[photo.image.name for photo in context.get("annex", ())])
 
 
 # ---------------------------------------------------------------- XLSX
@@ -133,8 +142,12 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         for index, width in enumerate((10, 40, 50, 50), start=1):
             problems.column_dimensions[get_column_letter(index)].width = width
 
-        for sheet in (table, problems):
-            print_setup(sheet, landscape=sheet is problems)
+        findings = _findings_sheet(workbook.create_sheet(_("Findings")[:31]), context)
+        for index, width in enumerate((10, 40, 60, 24), start=1):
+            findings.column_dimensions[get_column_letter(index)].width = width
+
+        for sheet in (table, problems, findings):
+            print_setup(sheet, landscape=sheet is not table)
             for cell in sheet[1]:
                 cell.font, cell.fill = bold, head_fill
             for line in sheet.iter_rows():
@@ -162,6 +175,46 @@ def _score_row(sheet, line, code, title, possible, earned, rate, serious_problem
         else:
             cell.alignment = Alignment(horizontal="right")
     sheet.cell(line, 6).value = serious_problems
+
+
+def _as_text(cell) -> None:
+    # User text is never a formula, even when it starts with "=".
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+
+
+def _findings_sheet(sheet, context: dict):
+    """The findings (检查发现) with the photos that go with them, and the photos themselves in a
+    second sheet (the photo annex), each beside its number and item."""
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Alignment
+
+    sheet.append([*problem_headers()[:2], _("Finding"), _("Photos")])
+    for result in context["findings"]:
+        photos = join_list(_("Photo %(n)s") % {"n": p.annex_number} for p in result.photos.all())
+        sheet.append([result.item.code, result.item.title, result.finding or "—", photos or "—"])
+        for column in (2, 3, 4):
+            cell = sheet.cell(sheet.max_row, column)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            _as_text(cell)
+    if context["annex"]:
+        annex = sheet.parent.create_sheet(_("Photos")[:31])
+        annex.append([_("Photo"), *problem_headers()[:2], ""])
+        annex.column_dimensions["A"].width, annex.column_dimensions["B"].width = 10, 10
+        annex.column_dimensions["C"].width, annex.column_dimensions["D"].width = 36, 48
+        for photo in context["annex"]:
+            annex.append([_("Photo %(n)s") % {"n": photo.annex_number}, photo.result.item.code,
+                          photo.result.item.title])
+            _as_text(annex.cell(annex.max_row, 3))
+            row = annex.max_row
+            stored = photo.thumbnail if photo.thumbnail else photo.image
+            with stored.open("rb") as file:
+                image = Image(io.BytesIO(file.read()))
+            scale = min(1.0, 240 / max(image.width, image.height, 1))
+            image.width, image.height = int(image.width * scale), int(image.height * scale)
+            annex.add_image(image, f"D{row}")
+            annex.row_dimensions[row].height = image.height * 0.75 + 6  # pixels to points
+    return sheet
 
 
 def _summary_sheet(sheet, context: dict, bold) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from org.models import OrgUnit
@@ -129,6 +129,18 @@ def inspection_problems(inspection: Inspection) -> list[InspectionResult]:
     hazards app turns each finding into a hazard linked back to its item."""
     return list(InspectionResult.objects.filter(inspection=inspection).exclude(problem="")
                 .select_related("item", "hazard").order_by("item__sort_key"))
+
+
+def inspection_evidence(inspection: Inspection) -> list[InspectionResult]:
+    """The results carrying evidence (a finding 检查发现, a problem or a photo), in item-code
+    order, each with its photos: what the inspection page and its reports show, and what a hazard
+    made from the finding starts with. Two queries, whatever the number of items or photos."""
+    return list(InspectionResult.objects.filter(inspection=inspection)
+                .filter(Q(finding__gt="") | Q(problem__gt="")
+                        | Q(Exists(ResultPhoto.objects.filter(result=OuterRef("pk")))))
+                .select_related("item", "hazard").prefetch_related(
+                    Prefetch("photos", queryset=ResultPhoto.objects.order_by("uploaded_at", "id")))
+                .order_by("item__sort_key"))
 
 
 def inspection_events(inspection: Inspection):

@@ -133,6 +133,7 @@ def inspection_detail(request, pk: int):
         "inspection": inspection,
         "sheet": sheet,
         "problems": problems,
+        "evidence": selectors.inspection_evidence(inspection),
         # Sections of the apps built on audits (hazards: "register hazards from the findings").
         "panels": [panel for panel in hooks.inspection_panels.call(inspection=inspection, user=request.user,
                                                                     problems=problems) if panel],

@@ -11,10 +11,13 @@ and the party's name; the portal will call the same functions with by=None."""
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -253,6 +256,16 @@ def _inspection_problems(inspection):
     return inspection_problems(inspection)
 
 
+def _finding_photos(result) -> list[ContentFile]:
+    """The photos taken on the finding, as files: a hazard made from it starts with them as its
+    before-photos (整改前), so the evidence follows the hazard."""
+    files = []
+    for photo in result.photos.all():
+        with photo.image.open("rb") as stored:
+            files.append(ContentFile(stored.read(), name=os.path.basename(photo.image.name)))
+    return files
+
+
 @transaction.atomic
 def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Hazard]:
     """One hazard per finding with a problem, linked back by source_result; findings that already
@@ -272,15 +285,15 @@ def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Haz
     linked = set(Hazard.objects.filter(source_result__inspection=inspection).values_list("source_result_id",
                                                                                           flat=True))
     created = []
-    for result in _inspection_problems(inspection):
-        if result.pk in linked or not result.problem.strip():
-            continue
+    results = [r for r in _inspection_problems(inspection) if r.pk not in linked and r.problem.strip()]
+    prefetch_related_objects(results, "photos")
+    for result in results:
         result.inspection = inspection
         created.append(hazard_register(
             site=site, description=result.problem.strip(), category=category, discovered_on=inspection.date,
             by=by, basis=f"{result.item.code} {result.item.title}", required_measures=result.measure.strip(),
             responsible_name=site.contact_name, responsible_email=site.contact_email,
-            responsible_phone=site.contact_phone, source_result=result,
+            responsible_phone=site.contact_phone, source_result=result, photos=_finding_photos(result),
         ))
     if created:
         InspectionEvent.objects.create(
