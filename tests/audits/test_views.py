@@ -251,8 +251,9 @@ def test_detail_query_count_is_constant(client_a, site_a, inspector_a, django_as
     for r in inspection.results.select_related("item")[:5]:
         services.result_save(inspection=inspection, item=r.item, earned=Decimal("1"), not_applicable=False,
                              problem="问题", by=inspector_a)
-    # session, user with membership and unit, inspection, items, results, problems, events, inspectors
-    with django_assert_num_queries(8):
+    # session, user with membership and unit, inspection, items, results, findings with their
+    # problems, their photos, events, inspectors
+    with django_assert_num_queries(9):
         assert client_a.get(reverse("audits:inspection_detail", args=[inspection.pk])).status_code == 200
 
 
