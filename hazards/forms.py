@@ -20,7 +20,7 @@ from org.validators import (
 )
 from org.widgets import DateInput
 
-from . import rules
+from . import conflicts, rules
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
 
 DATE = DateInput()
@@ -115,6 +115,9 @@ class HazardRegisterForm(HazardFileForm):
 
 class HazardEditForm(HazardFileForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # What the form showed when loaded, signed (hazards.conflicts): after "changed meanwhile" only
+    # the fields this user changed from it are carried over onto the current file.
+    original = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta(HazardFileForm.Meta):
         fields = [f for f in HazardFileForm.Meta.fields if f != "site"]
@@ -125,10 +128,13 @@ class HazardEditForm(HazardFileForm):
         for name in fixed:
             if name in self.fields:
                 self.fields[name].disabled = True
+        if not self.is_bound:
+            self.initial["original"] = conflicts.sign(conflicts.shown_values(self))
 
     def changed_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.changed_data
-                if name in self.fields and not self.fields[name].disabled and name != "expected_version"}
+                if name in self.fields and not self.fields[name].disabled
+                and name not in ("expected_version", "original")}
 
 
 class NotifyForm(BootstrapMixin, forms.Form):

@@ -27,7 +27,7 @@ from org.once import once_per_token
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 
-from . import exports, forms, hooks, lifecycle, rules, selectors, services
+from . import conflicts, exports, forms, hooks, lifecycle, rules, selectors, services
 from . import ledger as ledger_table
 from .filters import HazardFilter
 from .lifecycle import Action, ActionRefused, ChangedMeanwhile
@@ -35,6 +35,8 @@ from .models import AuthorityReport, Hazard, HazardPhoto, Notice, ReplyPhoto, Ri
 
 CHANGED_MEANWHILE = _("This hazard was changed by someone else meanwhile; the page now shows the current state. "
                       "Please check and try again.")
+EDIT_CHANGED_MEANWHILE = _("Someone else changed this hazard file while you were editing it. The form now shows "
+                           "the current file with your own changes kept and marked: check them and save again.")
 FILES_AGAIN = _("Files you chose were not kept: please choose them again.")
 
 
@@ -232,10 +234,15 @@ def hazard_edit(request, pk: int):
                                        expected_version=form.cleaned_data["expected_version"],
                                        **form.changed_values())
             except ChangedMeanwhile:
+                # The current file, with only this user's own changes carried over (marked).
                 hazard = selectors.hazard_get(user=request.user, pk=pk)
-                form = forms.HazardEditForm(_with_version(request.POST, hazard), instance=hazard, fixed=fixed)
+                fixed = lifecycle.FIXED_AFTER_NOTIFY if hazard.status != Hazard.Status.REGISTERED else ()
+                fresh = forms.HazardEditForm(instance=hazard, fixed=fixed)
+                carried = conflicts.carry_over(form, fresh, hazard)
+                form = forms.HazardEditForm(carried.data, instance=hazard, fixed=fixed)
                 form.is_valid()
-                refusal, status = CHANGED_MEANWHILE, 409
+                conflicts.mark(form, carried)
+                refusal, status = EDIT_CHANGED_MEANWHILE, 409
             except ActionRefused as exc:
                 refusal, status = exc.message, 409
             except ValidationError as exc:
