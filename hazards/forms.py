@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
@@ -82,6 +83,13 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        deadline = data.get("deadline")
+        # A deadline typed in the past is refused here, where it is typed, not at notifying. An
+        # edit that leaves an old deadline alone is not asked to change it.
+        typed = self.instance.pk is None or "deadline" in self.changed_data
+        if deadline and typed and "deadline" not in self.errors and deadline < timezone.localdate():
+            self.add_error("deadline", _("The deadline %(date)s is already past: enter today or a later date.")
+                           % {"date": deadline.isoformat()})
         discovered = data.get("discovered_on", getattr(self.instance, "discovered_on", None))
         for name, message in (
             ("deadline", _("The deadline cannot be before the hazard was discovered (%(date)s).")),

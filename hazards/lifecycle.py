@@ -202,6 +202,36 @@ def _check_guards(hazard, action: str, today: datetime.date) -> None:
             raise ActionRefused(_("The hazard has no deadline to extend."))
 
 
+def guard_refusal(hazard, action: str, today: datetime.date | None = None) -> str | None:
+    """Why `action` is refused now by its own conditions (the refusal's very words), or None."""
+    try:
+        _check_guards(hazard, action, today or local_today())
+    except ActionRefused as exc:
+        return exc.message
+    return None
+
+
+# Refused only because there is nothing to decide: not worth explaining next to the buttons.
+_QUIET_GUARDS = {Action.APPROVE_EXTENSION, Action.DENY_EXTENSION}
+
+
+def unavailable_actions(hazard, user, *, today: datetime.date | None = None) -> list[tuple[Transition, str]]:
+    """The actions the hazard's state and the user's role allow but whose conditions refuse them
+    now, each with the words the refusal would use: a page that leaves out a button says why
+    (issue 11, fault 4). Scope is the caller's (the page's hazard is already in scope)."""
+    today = today or local_today()
+    out = []
+    for action, transition in TRANSITIONS.items():
+        if action == Action.REGISTER or action in _QUIET_GUARDS or hazard.status not in transition.sources:
+            continue
+        if user is not None and not user.is_superuser and _role(user) not in transition.roles:
+            continue
+        reason = guard_refusal(hazard, action, today)
+        if reason:
+            out.append((transition, reason))
+    return out
+
+
 def _has_pending_extension(hazard) -> bool:
     # Uses the prefetch of hazard_get when present (no extra query on the detail page).
     cache = getattr(hazard, "_prefetched_objects_cache", {})

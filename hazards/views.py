@@ -126,6 +126,8 @@ def _detail_context(request, hazard) -> dict:
         "timeline": timeline_rows(selectors.hazard_timeline(hazard)),
         "actions": [(t, _action_url(hazard, t.action)) for t in lifecycle.allowed_actions(hazard, request.user,
                                                                                           today=today)],
+        # Buttons left out because their conditions refuse them now, with the reason.
+        "unavailable": lifecycle.unavailable_actions(hazard, request.user, today=today),
         "notify_missing": (lifecycle.notify_missing(hazard, today)
                            if hazard.status == Hazard.Status.REGISTERED else []),
         "may_send_notice": _may(request.user, Action.NOTIFY),
@@ -506,7 +508,8 @@ def notify(request):
     rows = []
     today = lifecycle.local_today()
     for hazard in candidates:
-        rows.append((hazard, lifecycle.notify_missing(hazard, today)))
+        # Not ready: the very words the notify refusal would use (missing pieces, a past deadline).
+        rows.append((hazard, lifecycle.guard_refusal(hazard, Action.NOTIFY, today)))
     return render(request, "hazards/notify.html", {"form": form, "site": site, "rows": rows, "selected": ids,
                                                    "refusal": refusal}, status=status)
 
