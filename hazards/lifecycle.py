@@ -266,6 +266,15 @@ def check_register(site, user) -> None:
         raise _role_refusal(transition)
 
 
+def register_refusal(user) -> str | None:
+    """Why this user may not register hazards at all (their role), before any form is filled in;
+    None when they may (the site's scope is checked when they choose one)."""
+    transition = TRANSITIONS[Action.REGISTER]
+    if user is not None and not user.is_superuser and _role(user) not in transition.roles:
+        return _role_refusal(transition).message
+    return None
+
+
 def _role_refusal(transition: Transition) -> ActionRefused:
     # The separator is translatable: Chinese lists use "、".
     role_names = pgettext("list separator", ", ").join(str(Role(r).label) for r in sorted(transition.roles))

@@ -192,6 +192,10 @@ def _add_validation_errors(form, exc: ValidationError) -> None:
 @login_required
 @once_per_token
 def hazard_create(request):
+    # Refused up front: a role that may not register is told before filling in the form.
+    refusal = lifecycle.register_refusal(request.user)
+    if refusal:
+        return render(request, "hazards/hazard_form.html", {"form": None, "hazard": None, "refusal": refusal})
     sites = org_selectors.site_list(user=request.user)
     if request.method == "POST":
         form = forms.HazardRegisterForm(request.POST, request.FILES, sites=sites)

@@ -89,3 +89,12 @@ def test_nothing_is_listed_for_a_role_that_may_not_act(client, leader_a, site_a,
     client.force_login(leader_a)
     assert 'id="unavailable-actions"' not in client.get(
         reverse("hazards:hazard_detail", args=[hazard.pk])).content.decode()
+
+
+def test_a_leader_opening_register_is_refused_before_the_form(client, leader_a):
+    """Issue 11, fault 10: refused up front, not after filling in the form."""
+    client.force_login(leader_a)
+    client.cookies["django_language"] = "en"
+    body = client.get(reverse("hazards:hazard_create")).content.decode()
+    assert 'id="action-refusal"' in body and "Your role may not" in body
+    assert 'id="hazard-form"' not in body
