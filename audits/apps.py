@@ -17,3 +17,9 @@ class AuditsConfig(AppConfig):
         scoping.register("audits.ResultPhoto", "result__inspection__unit")
         scoping.register("audits.InspectionEvent", "inspection__unit")
         site_move_follower(inspections_follow_site)
+        # The site page lists the site's inspections (org asks through its hook).
+        from org import hooks as org_hooks
+
+        from . import selectors
+
+        org_hooks.site_panels.register(selectors.site_panel)

@@ -143,6 +143,16 @@ def inspection_evidence(inspection: Inspection) -> list[InspectionResult]:
                 .order_by("item__sort_key"))
 
 
+SITE_PANEL_ROWS = 10
+
+
+def site_panel(*, site, user) -> dict:
+    """The site page's list of its latest inspections (org.hooks.site_panels), one query."""
+    inspections = list(inspection_list(user=user).filter(site=site).order_by("-date", "-id")[:SITE_PANEL_ROWS + 1])
+    return {"template": "audits/_site_panel.html", "inspections": inspections[:SITE_PANEL_ROWS],
+            "more": len(inspections) > SITE_PANEL_ROWS}
+
+
 def inspection_events(inspection: Inspection):
     return list(inspection.events.select_related("actor").order_by("at", "id"))
 

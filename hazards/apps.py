@@ -29,3 +29,6 @@ class HazardsConfig(AppConfig):
         # What audits asks of hazards, answered here so that audits never imports hazards.
         hooks.exempt_items.register(services.whitelist_active_items)
         hooks.inspection_panels.register(selectors.findings_panel)
+        from org import hooks as org_hooks
+
+        org_hooks.site_panels.register(selectors.site_panel)

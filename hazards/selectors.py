@@ -204,11 +204,39 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
             "total": sum(s["count"] for s in sections)}
 
 
+def finding_defaults(results) -> dict[int, tuple]:
+    """{result id: (category, severity)} a hazard from each finding starts with: the standard
+    item's defaults (its category code in the risk dictionary, or None; major or general). One
+    query for the categories."""
+    codes = {r.item.hazard_category_code for r in results if r.item.hazard_category_code}
+    by_code = {c.code: c for c in RiskCategory.objects.filter(code__in=codes, active=True)} if codes else {}
+    return {r.pk: (by_code.get(r.item.hazard_category_code),
+                   Hazard.Severity.MAJOR if r.item.hazard_major else Hazard.Severity.GENERAL) for r in results}
+
+
 def findings_panel(*, inspection, user, problems) -> dict | None:
-    """The inspection page's "register hazards from the findings" form (audits.hooks.inspection_panels):
-    offered for a submitted inspection of a site while some finding has no hazard yet."""
-    unfiled = sum(1 for r in problems if not hasattr(r, "hazard"))
+    """The inspection page's "register hazards from the findings" panel (audits.hooks.inspection_panels):
+    offered for a submitted inspection of a site while some finding has no hazard yet; one row per
+    such finding with the category and severity it starts with (the item's defaults)."""
+    unfiled = [r for r in problems if not hasattr(r, "hazard")]
     if not (unfiled and inspection.site_id and inspection.status != Inspection.Status.DRAFT):
         return None
-    return {"template": "hazards/_findings_panel.html", "unfiled": unfiled,
-            "risk_categories": list(RiskCategory.objects.filter(active=True).order_by("code"))}
+    categories = list(RiskCategory.objects.filter(active=True).order_by("code"))
+    other = next((c for c in categories if c.code == "OTHER"), None)
+    defaults = finding_defaults(unfiled)
+    rows = [(r, defaults[r.pk][0] or other, defaults[r.pk][1]) for r in unfiled]
+    return {"template": "hazards/_findings_panel.html", "unfiled": len(unfiled), "rows": rows,
+            "risk_categories": categories, "severities": Hazard.Severity.choices}
+
+
+SITE_PANEL_ROWS = 10
+
+
+def site_panel(*, site, user, today: datetime.date | None = None) -> dict:
+    """The site page's hazards (org.hooks.site_panels): open ones first, then the latest; one
+    query for the rows and one for the counts."""
+    hazards = hazard_list(user=user, today=today).filter(site=site)
+    counts = hazards.aggregate(total=Count("id"), open=Count("id", filter=rules.open_q()))
+    rows = list(hazards.annotate(closed_last=Case(When(rules.open_q(), then=0), default=1))
+                .order_by("closed_last", "-discovered_on", "-id")[:SITE_PANEL_ROWS])
+    return {"template": "hazards/_site_panel.html", "hazards": rows, "counts": counts}

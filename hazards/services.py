@@ -52,6 +52,7 @@ from .models import (
     WhitelistEntry,
     WorkOrderReply,
 )
+from .selectors import finding_defaults
 
 S = Hazard.Status
 
@@ -267,9 +268,14 @@ def _finding_photos(result) -> list[ContentFile]:
 
 
 @transaction.atomic
-def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Hazard]:
+def hazards_create_from_inspection(*, inspection, by, category=None,
+                                   choices: dict[int, tuple] | None = None) -> list[Hazard]:
     """One hazard per finding with a problem, linked back by source_result; findings that already
-    have a hazard are skipped, so running it again creates nothing twice."""
+    have a hazard are skipped, so running it again creates nothing twice.
+
+    `choices`: {result id: (category, severity)} as chosen per finding on the inspection page;
+    only those findings are registered. Without it every finding is, with `category` (or the
+    item's default category, else "other") and the item's default severity."""
     from audits.models import Inspection, InspectionEvent
 
     # Lock the inspection: two clicks at once queue, and the second sees the first's hazards.
@@ -280,17 +286,23 @@ def hazards_create_from_inspection(*, inspection, by, category=None) -> list[Haz
     if inspection.status == Inspection.Status.DRAFT:
         raise ActionRefused(_("Submit the inspection before creating hazards from its findings."))
     check_register(inspection.site, by)
-    category = category or _default_category()
     site = inspection.site
     linked = set(Hazard.objects.filter(source_result__inspection=inspection).values_list("source_result_id",
                                                                                           flat=True))
     created = []
     results = [r for r in _inspection_problems(inspection) if r.pk not in linked and r.problem.strip()]
+    if choices is not None:
+        results = [r for r in results if r.pk in choices]
     prefetch_related_objects(results, "photos")
+    defaults = finding_defaults(results)
     for result in results:
         result.inspection = inspection
+        chosen_category, severity = (choices or {}).get(result.pk) or (None, None)
+        default_category, default_severity = defaults[result.pk]
         created.append(hazard_register(
-            site=site, description=result.problem.strip(), category=category, discovered_on=inspection.date,
+            site=site, description=result.problem.strip(), discovered_on=inspection.date,
+            category=chosen_category or category or default_category or _default_category(),
+            severity=severity or default_severity,
             by=by, basis=f"{result.item.code} {result.item.title}", required_measures=result.measure.strip(),
             responsible_name=site.contact_name, responsible_email=site.contact_email,
             responsible_phone=site.contact_phone, source_result=result, photos=_finding_photos(result),

@@ -531,8 +531,24 @@ def create_from_inspection(request, pk: int):
     category_id = parse_id(request.POST.get("category"))
     if category_id:
         category = RiskCategory.objects.filter(pk=category_id, active=True).first()
+    # Per finding: the ticked ones, each with its category and severity (the panel's rows).
+    choices = None
+    chosen = [i for i in map(parse_id, request.POST.getlist("result")) if i]
+    if chosen or "category_" in "".join(request.POST):
+        categories = RiskCategory.objects.filter(active=True).in_bulk(
+            [i for i in (parse_id(request.POST.get(f"category_{r}")) for r in chosen) if i])
+        severities = dict(Hazard.Severity.choices)
+        choices = {}
+        for result_id in chosen:
+            severity = request.POST.get(f"severity_{result_id}")
+            choices[result_id] = (categories.get(parse_id(request.POST.get(f"category_{result_id}"))),
+                                  severity if severity in severities else None)
+    if choices == {}:
+        messages.warning(request, _("Tick the findings to register as hazards."))
+        return redirect("audits:inspection_detail", inspection.pk)
     try:
-        hazards = services.hazards_create_from_inspection(inspection=inspection, by=request.user, category=category)
+        hazards = services.hazards_create_from_inspection(inspection=inspection, by=request.user, category=category,
+                                                          choices=choices)
     except ActionRefused as exc:
         messages.error(request, exc.message)
     else:

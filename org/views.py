@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .filters import SiteFilter
 
 
@@ -154,7 +154,9 @@ def site_list(request):
 @login_required
 def site_detail(request, pk: int):
     site = selectors.site_get(user=request.user, pk=pk)
-    return render(request, "org/site_detail.html", {"site": site})
+    # The site's inspections and hazards, from the apps built on org (org.hooks.site_panels).
+    panels = [panel for panel in hooks.site_panels.call(site=site, user=request.user) if panel]
+    return render(request, "org/site_detail.html", {"site": site, "panels": panels})
 
 
 @require_POST

@@ -69,7 +69,7 @@ class StandardItemForm(forms.ModelForm):
 
     class Meta:
         model = StandardItem
-        fields = ["standard", "code", "title", "points", "criteria", "serious"]
+        fields = ["standard", "code", "title", "points", "criteria", "serious", "hazard_category_code", "hazard_major"]
 
     def clean(self):
         data = super().clean()
@@ -100,7 +100,8 @@ class StandardItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "title", "criteria", "standard__name")
     list_select_related = ("standard",)
     ordering = ("standard", "sort_key")
-    fields = ("standard", "code", "title", "points", "criteria", "serious", "parent", "depth", "is_leaf")
+    fields = ("standard", "code", "title", "points", "criteria", "serious", "hazard_category_code", "hazard_major",
+              "parent", "depth", "is_leaf")
     readonly_fields = ("parent", "depth", "is_leaf")
     list_per_page = 200
 

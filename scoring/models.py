@@ -79,6 +79,11 @@ class StandardItem(models.Model):
     criteria = models.TextField(_("scoring criteria"), blank=True, **long_text())
     serious = models.BooleanField(_("serious item"), default=False)
     is_leaf = models.BooleanField(_("leaf"), default=True)
+    # What a hazard registered from a finding on this item starts with (the inspector may change
+    # it per finding): the risk category's code in the hazards' dictionary (a code, not a key:
+    # scoring sits below hazards), and whether such a finding is a major hazard (重大隐患).
+    hazard_category_code = models.CharField(_("default hazard category (code)"), max_length=32, blank=True)
+    hazard_major = models.BooleanField(_("findings are major hazards by default"), default=False)
 
     class Meta:
         verbose_name = _("standard item")

@@ -243,6 +243,7 @@ def _create_items(standard: Standard, specs: list[dict]) -> None:
                 parent_id=ids[_parent_code(spec["code"])] if depth else None, title=spec["title"],
                 points=spec["points"] if spec["points"] is not None else Decimal(0), criteria=spec["criteria"],
                 serious=spec["serious"], is_leaf=spec["code"] not in has_children,
+                hazard_category_code=spec.get("hazard_category_code", ""), hazard_major=spec.get("hazard_major", False),
             )
             for spec in by_depth[depth]
         ]
@@ -376,7 +377,8 @@ def standard_new_version(*, standard: Standard, by=None, version: str | None = N
                    created_by=by, source_filename=standard.source_filename)
     new.full_clean()
     new.save()
-    _create_items(new, list(standard.items.values("code", "title", "points", "criteria", "serious")))
+    _create_items(new, list(standard.items.values("code", "title", "points", "criteria", "serious",
+                                                   "hazard_category_code", "hazard_major")))
     return new
 
 
