@@ -25,7 +25,7 @@ from hazards.models import (
     ServiceRecord,
     WorkOrderReply,
 )
-from hazards.views import CHANGED_MEANWHILE
+from hazards.views import CHANGED_MEANWHILE, EDIT_CHANGED_MEANWHILE
 from org.models import Role
 from org.uploads import PHOTO
 from scoring.models import Standard, StandardItem
@@ -392,7 +392,8 @@ def test_edit_the_file(mgr_client, site_a, manager_a, category):
     # The same form again carries a stale version now.
     data["location"] = "3 号配电室"
     response = mgr_client.post(reverse("hazards:hazard_edit", args=[hazard.pk]), data)
-    assert response.status_code == 409 and shown(CHANGED_MEANWHILE) in response.content.decode()
+    # The edit page's own words: the current file with this user's changes kept (hazards.conflicts).
+    assert response.status_code == 409 and shown(EDIT_CHANGED_MEANWHILE) in response.content.decode()
     assert "3 号配电室" in response.content.decode()
     assert Hazard.objects.get(pk=hazard.pk).location == "2 号配电室"
 
