@@ -22,4 +22,4 @@ def colon() -> str:
 
 def parenthesised(text) -> str:
     """`（text）` in Chinese, ` (text)` in English."""
-    return pgettext("in brackets", " (%(text)s)") % {"text": text}
+    return pgettext("in brackets", " (%s)") % (text,)
