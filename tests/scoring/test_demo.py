@@ -8,11 +8,12 @@ from scoring.models import Standard
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_creates_two_active_standards_once():
+def test_seed_creates_the_active_standards_once():
+    # the self-assessment, the customer checklist, and those of gas stations and of the mine
     first = demo.seed(stdout=io.StringIO())
     again = demo.seed(stdout=io.StringIO())
-    assert first == again and len(first["standards"]) == 2
-    assert Standard.objects.count() == 2
+    assert first == again and len(first["standards"]) == 4
+    assert Standard.objects.count() == 4
     self_assessment = Standard.objects.get(name=demo.SELF_ASSESSMENT_NAME)
     customer = Standard.objects.get(name=demo.CUSTOMER_CHECK_NAME)
     assert {self_assessment.status, customer.status} == {Standard.Status.ACTIVE}
