@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0008_reminder_scan_schedule'),
+        ('hazards', '0010_closed_at_index'),
     ]
 
     operations = [
