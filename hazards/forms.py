@@ -7,7 +7,6 @@ import datetime
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
@@ -87,7 +86,7 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
         # A deadline typed in the past is refused here, where it is typed, not at notifying. An
         # edit that leaves an old deadline alone is not asked to change it.
         typed = self.instance.pk is None or "deadline" in self.changed_data
-        if deadline and typed and "deadline" not in self.errors and deadline < timezone.localdate():
+        if deadline and typed and "deadline" not in self.errors and rules.deadline_passed(deadline):
             self.add_error("deadline", _("The deadline %(date)s is already past: enter today or a later date.")
                            % {"date": deadline.isoformat()})
         discovered = data.get("discovered_on", getattr(self.instance, "discovered_on", None))

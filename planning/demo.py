@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from audits import services as audit_services
+from core.dates import today_local
 from org.models import PATH_STEP, Membership, OrgUnit, Role
+from org.selectors import subtree_queryset
 from scoring.models import Standard, StandardItem
 
 from . import services
@@ -51,8 +52,9 @@ def seed(stdout=None) -> dict:
         if stdout:
             stdout.write(f"planning: {Task.objects.count()} tasks ({result.created} new)")
         return {}
-    today = timezone.localdate()
-    for team in OrgUnit.objects.filter(kind=OrgUnit.Kind.TEAM, path__startswith=company.path).order_by("path"):
+    today = today_local()
+    teams = subtree_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.TEAM), company, unit_field="")
+    for team in teams.order_by("path"):
         group = (OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, parent=team).order_by("path").first()
                  if not team.code.startswith(UNASSIGNED_BRANCH) else None)
         ScheduleRule.objects.create(name=f"{team.name}周期检查", unit=team, standard=standard, group=group,
@@ -93,7 +95,8 @@ def _spot_check(today: datetime.date) -> None:
     east = OrgUnit.objects.filter(code="JZ-E").first()
     if east is None:
         return
-    group = OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, path__startswith=east.path).order_by("path").first()
+    groups = subtree_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP), east, unit_field="")
+    group = groups.order_by("path").first()
     services.spot_check_draw(unit=east, month=today.replace(day=1), seed=20261206, percentage=10, minimum=3,
                              proportions=services.parse_proportions("mining:30,chemical:30,metallurgy:15,gas:15,*:10"),
                              group=group, by=_user(east, Role.MANAGER))

@@ -65,7 +65,7 @@ class ScheduleRule(models.Model):
         return self.name
 
     def matches(self, site: Site) -> bool:
-        if not site.unit.path.startswith(self.unit.path):
+        if not self.unit.is_ancestor_of(site.unit):
             return False
         if self.site_class and site.site_class != self.site_class:
             return False

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
+from core.dates import today_local
 from org.models import OrgUnit
-from org.selectors import get_for_user_or_404, scope_queryset, unit_list, user_membership
+from org.selectors import get_for_user_or_404, scope_queryset, subtree_queryset, unit_list, user_membership
 
 from .models import MajorRisk, RiskReview, Schedule, SpotCheckPlan, Task
 
@@ -100,14 +100,15 @@ def my_tasks(*, user, limit: int | None = 8) -> list[Task]:
     if membership is None:
         return []
     mine = Task.inspectors.through.objects.filter(user_id=user.pk).values("task_id")
+    groups = subtree_queryset(OrgUnit.objects.all(), membership.unit, unit_field="")
     queryset = (task_list(user=user).filter(status__in=Task.OPEN)
-                .filter(Q(pk__in=mine) | Q(group__path__startswith=membership.unit.path))
+                .filter(Q(pk__in=mine) | Q(group__in=groups))
                 .order_by("due_date", "id"))
     return list(queryset[:limit] if limit else queryset)
 
 
 def home_panel(*, user) -> dict:
-    today = timezone.localdate()
+    today = today_local()
     tasks = my_tasks(user=user)
     for task in tasks:
         task.overdue = is_overdue(task, today)

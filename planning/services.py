@@ -28,8 +28,9 @@ from django.utils.translation import gettext as _
 
 from audits import services as audit_services
 from audits.models import Inspection
+from core.dates import today_local
 from org.models import OrgUnit, Site
-from org.selectors import user_root_unit, user_sees_everything
+from org.selectors import subtree_queryset, user_root_unit, user_sees_everything
 from scoring.models import Standard
 
 from . import cycles, lifecycle
@@ -63,7 +64,7 @@ def _in_scope(by, unit: OrgUnit) -> bool:
     if by is None or user_sees_everything(by):
         return True
     root = user_root_unit(by)
-    return root is not None and unit.path.startswith(root.path)
+    return root is not None and root.is_ancestor_of(unit)
 
 
 def _locked(task: Task) -> Task:
@@ -112,7 +113,7 @@ def _rule_values(rule: ScheduleRule, site: dict) -> dict:
 
 
 def _match_sites(rule: ScheduleRule):
-    sites = Site.objects.filter(active=True, unit__path__startswith=rule.unit.path)
+    sites = subtree_queryset(Site.objects.filter(active=True), rule.unit)
     if rule.site_class:
         sites = sites.filter(site_class=rule.site_class)
     if rule.voltage_from:
@@ -134,7 +135,7 @@ def schedules_sync(*, today: datetime.date | None = None) -> SyncResult:
     and check (kind, season) that has none, and the rule's values on the schedules it owns (not on
     those edited for their site). A new schedule counts from the site's last submitted inspection
     of its kind; without one, the first check is due on the day the site came under the rule."""
-    today = today or timezone.localdate()
+    today = today or today_local()
     rules = sorted(ScheduleRule.objects.filter(active=True).select_related("unit"), key=lambda r: (r.specificity, r.pk))
     wanted: dict[tuple, tuple[ScheduleRule, dict]] = {}
     for rule in rules:  # the most specific rule last, so it wins
@@ -272,7 +273,7 @@ def tasks_generate(*, today: datetime.date | None = None, horizon: int = DEFAULT
     """Create the tasks of every active schedule due within `horizon` days of `today` that has no
     open task. Idempotent: a second run, or a parallel one, creates nothing twice. Each new task
     gets its "created" history row. Returns the number created."""
-    today = today or timezone.localdate()
+    today = today or today_local()
     if horizon < 0:
         raise ValidationError(_("The horizon cannot be negative."))
     end = today + datetime.timedelta(days=horizon)
@@ -327,7 +328,7 @@ def _advance(schedule_id: int | None, after: datetime.date, *, completed: bool) 
 def tasks_mark_missed(*, today: datetime.date | None = None) -> int:
     """Planned and assigned tasks whose window ended before `today` become missed (history row
     each); their schedules move on. Returns how many."""
-    today = today or timezone.localdate()
+    today = today or today_local()
     ids = list(Task.objects.filter(status__in=[Task.Status.PLANNED, Task.Status.ASSIGNED], window_end__lt=today)
                .values_list("pk", flat=True))
     count = 0
@@ -353,7 +354,7 @@ def planning_run(*, today: datetime.date | None = None, horizon: int = DEFAULT_H
     """The daily job (beat and `generate_tasks`): schedules for new sites and changed rules, missed
     tasks marked, the tasks of the horizon created, the major-risk reviews of the coming periods, then
     the day's reminders and escalations written to the outbox (planning.reminders)."""
-    today = today or timezone.localdate()
+    today = today or today_local()
     result = RunResult()
     result.schedules_created = schedules_sync(today=today).created
     result.missed = tasks_mark_missed(today=today)
@@ -455,7 +456,7 @@ def task_start(*, task: Task, by) -> Inspection:
     if by is not None and by not in inspectors and lifecycle.user_role(by) == "inspector":
         inspectors.append(by)
     inspection = audit_services.inspection_create(
-        standard=task.standard, kind=task.kind, date=timezone.localdate(), site=task.site, group=task.group,
+        standard=task.standard, kind=task.kind, date=today_local(), site=task.site, group=task.group,
         inspectors=inspectors, title=task.title, by=by)
     task.inspection = inspection
     _move(task, Action.START, by=by, comment=inspection.number, extra_fields=["inspection"])
@@ -661,7 +662,7 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
         errors["standard"] = [_("Only an active standard can be used.")]
     if errors:
         raise ValidationError(errors)
-    rows = list(Site.objects.filter(active=True, unit__path__startswith=unit.path).values_list("id", "code",
+    rows = list(subtree_queryset(Site.objects.filter(active=True), unit).values_list("id", "code",
                                                                                                  "category"))
     sample = spot_check_sample(sites=rows, percentage=percentage, minimum=minimum, proportions=proportions, seed=seed)
     if dry_run:
@@ -690,7 +691,7 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
 
 def _default_standard(unit: OrgUnit) -> Standard | None:
     """The standard of the unit's periodic schedules, else the newest active one."""
-    used = (Schedule.objects.filter(unit__path__startswith=unit.path, kind=Inspection.Kind.PERIODIC,
+    used = (subtree_queryset(Schedule.objects.all(), unit).filter(kind=Inspection.Kind.PERIODIC,
                                     standard__status=Standard.Status.ACTIVE)
             .values_list("standard", flat=True).first())
     if used:
@@ -708,7 +709,7 @@ def reviews_generate(*, today: datetime.date | None = None, horizon: int = 10) -
     """One review per active cycle and period (month, or 旬) from the current one through `horizon`
     days ahead, due on the period's last day. Idempotent (unique cycle + period; ON CONFLICT DO
     NOTHING); each new review gets its "created" history row. Returns the number created."""
-    today = today or timezone.localdate()
+    today = today or today_local()
     end = today + datetime.timedelta(days=horizon)
     rows = []
     for cycle in ReviewCycle.objects.filter(active=True, start_date__lte=end):

@@ -9,14 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.dates import today_local
 from org.forms import parse_id
 from org.models import Site
 from org.once import once_per_token
-from org.selectors import site_list
+from org.selectors import site_list, subtree_queryset
 from org.validators import EARLIEST_DATE, latest_date
 from org.views import chosen_site, filtered_page, paginate
 
@@ -46,7 +46,7 @@ def task_list(request):
                              units=selectors.unit_choices(user=user), groups=selectors.group_choices(user=user),
                              sites=site_list(user=user))
     page = filtered_page(request, task_filter, ["due_date", "id"])
-    today = timezone.localdate()
+    today = today_local()
     for task in page.object_list:
         task.overdue = selectors.is_overdue(task, today)
     can_manage = _can_manage(user)
@@ -94,7 +94,7 @@ def task_detail(request, pk: int):
     return render(request, "planning/task_detail.html", {
         "task": task, "events": selectors.task_events(task), "actions": actions,
         "inspectors": list(task.inspectors.select_related("membership__unit")),
-        "overdue": selectors.is_overdue(task, timezone.localdate()),
+        "overdue": selectors.is_overdue(task, today_local()),
         "assign_form": AssignForm(user=request.user, initial={"group": task.group_id}) if Action.ASSIGN in actions
         else None,
         "cancel_form": CancelForm() if Action.CANCEL in actions else None,
@@ -167,7 +167,7 @@ def task_create(request):
         if data["site"]:
             sites = [data["site"]]
         else:
-            query = site_list(user=request.user).filter(active=True, unit__path__startswith=data["unit"].path)
+            query = subtree_queryset(site_list(user=request.user).filter(active=True), data["unit"])
             for name in ("site_class", "category", "voltage_level"):
                 if data[name]:
                     query = query.filter(**{name: data[name]})
@@ -207,7 +207,7 @@ def _parse_day(value: str | None, default: datetime.date) -> datetime.date:
 def task_calendar(request):
     """Month (default) or week view of the tasks by due date, coloured by status."""
     user = request.user
-    today = timezone.localdate()
+    today = today_local()
     view = "week" if request.GET.get("view") == "week" else "month"
     day = _parse_day(request.GET.get("day"), today)
     calendar_filter = CalendarFilter(request.GET or None, queryset=selectors.task_list(user=user),
@@ -242,7 +242,7 @@ def task_calendar(request):
 
 @login_required
 def workload(request):
-    today = timezone.localdate()
+    today = today_local()
     start = _parse_day(request.GET.get("from"), today.replace(day=1))
     end = _parse_day(request.GET.get("to"), (start.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
                      - datetime.timedelta(days=1))
@@ -256,7 +256,7 @@ def workload(request):
 
 @login_required
 def my_tasks(request):
-    today = timezone.localdate()
+    today = today_local()
     tasks = selectors.my_tasks(user=request.user, limit=200)
     for task in tasks:
         task.overdue = selectors.is_overdue(task, today)
@@ -313,7 +313,7 @@ def plan_detail(request, pk: int):
 @login_required
 def risk_list(request):
     """The major-risk register of the user's units and their reviews (pending first, overdue marked)."""
-    today = timezone.localdate()
+    today = today_local()
     risks = list(selectors.risk_list(user=request.user).filter(active=True).order_by("unit__path", "code"))
     reviews = paginate(request, selectors.review_list(user=request.user).order_by("status", "-due_date", "id"))
     for review in reviews.object_list:
@@ -342,5 +342,5 @@ def review_detail(request, pk: int):
     risks = list(review.cycle.risks.select_related("responsible").order_by("code"))
     return render(request, "planning/review_detail.html", {
         "review": review, "form": form, "risks": risks, "events": list(review.events.select_related("actor")),
-        "overdue": services.review_is_overdue(review, timezone.localdate()),
+        "overdue": services.review_is_overdue(review, today_local()),
     })

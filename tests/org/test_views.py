@@ -44,12 +44,13 @@ def test_site_list_query_count_is_constant(client_a, team_a, django_assert_max_n
 
 def test_home_and_tree_query_counts_constant(client_a, team_a, django_assert_max_num_queries):
     SiteFactory.create_batch(3, unit=team_a)
-    # home (session, user, the panels: my tasks, my work's sections, drafts, figures) and the tree
-    with django_assert_max_num_queries(16) as few:
+    # home (session, user, the panels: my tasks, my work's sections, drafts, risk levels, figures)
+    # and the tree
+    with django_assert_max_num_queries(17) as few:
         client_a.get(reverse("home"))
         client_a.get(reverse("org:unit_tree"))
     SiteFactory.create_batch(30, unit=team_a)
-    with django_assert_max_num_queries(16) as many:
+    with django_assert_max_num_queries(17) as many:
         client_a.get(reverse("home"))
         client_a.get(reverse("org:unit_tree"))
     assert len(few.captured_queries) == len(many.captured_queries)
