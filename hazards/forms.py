@@ -82,13 +82,6 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        deadline = data.get("deadline")
-        # A deadline typed in the past is refused here, where it is typed, not at notifying. An
-        # edit that leaves an old deadline alone is not asked to change it.
-        typed = self.instance.pk is None or "deadline" in self.changed_data
-        if deadline and typed and "deadline" not in self.errors and rules.deadline_passed(deadline):
-            self.add_error("deadline", _("The deadline %(date)s is already past: enter today or a later date.")
-                           % {"date": deadline.isoformat()})
         discovered = data.get("discovered_on", getattr(self.instance, "discovered_on", None))
         for name, message in (
             ("deadline", _("The deadline cannot be before the hazard was discovered (%(date)s).")),
@@ -99,6 +92,14 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
                     validate_not_before(data[name], discovered, message)
                 except forms.ValidationError as exc:
                     self.add_error(name, exc)
+        deadline = data.get("deadline")
+        # A deadline typed in the past is refused here, where it is typed, not at notifying (after
+        # the more specific order check above). An edit that leaves an old deadline alone is not
+        # asked to change it.
+        typed = self.instance.pk is None or "deadline" in self.changed_data
+        if deadline and typed and "deadline" not in self.errors and rules.deadline_passed(deadline):
+            self.add_error("deadline", _("The deadline %(date)s is already past: enter today or a later date.")
+                           % {"date": deadline.isoformat()})
         return data
 
     def _post_clean(self):

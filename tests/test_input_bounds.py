@@ -14,6 +14,7 @@ from audits.models import Inspection
 from hazards import forms as hazard_forms
 from hazards import services
 from hazards.models import Hazard, ServiceRecord
+from hazards.rules import MAJOR_FIELDS
 from org.models import Site
 from org.validators import LONG_TEXT_MAX
 from scoring.xlsx import SheetImportError
@@ -42,13 +43,17 @@ def category(db):
 
 @pytest.mark.parametrize("field", ["description", "required_measures", "basis", "five_measures", "plan_goal"])
 def test_a_hazard_text_longer_than_the_limit_is_refused_and_nothing_saved(site_a, inspector_a, category, field):
+    # The five in place and the governance plan are kept only for a major hazard (hazards.rules.major_values)
+    severity = Hazard.Severity.MAJOR if field in MAJOR_FIELDS else Hazard.Severity.GENERAL
     with pytest.raises(ValidationError) as exc:
-        register(site=site_a, by=inspector_a, category=category, **{field: TOO_LONG})
+        register(site=site_a, by=inspector_a, category=category, severity=severity, **{field: TOO_LONG})
     assert field in exc.value.message_dict
     assert "2000" in " ".join(exc.value.message_dict[field])
     assert not Hazard.objects.exists()
-    # exactly the limit is fine
-    assert register(site=site_a, by=inspector_a, category=category, **{field: "长" * LONG_TEXT_MAX}).pk
+    # exactly the limit is fine, and kept whole
+    hazard = register(site=site_a, by=inspector_a, category=category, severity=severity,
+                      **{field: "长" * LONG_TEXT_MAX})
+    assert getattr(Hazard.objects.get(pk=hazard.pk), field) == "长" * LONG_TEXT_MAX
 
 
 def test_the_register_form_refuses_long_text_and_tells_the_browser(site_a, category):

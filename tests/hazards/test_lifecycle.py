@@ -193,13 +193,13 @@ def test_major_hazard_needs_five_in_place_and_plan(site_a, inspector_a, category
     with pytest.raises(ActionRefused) as exc:
         services.hazard_notify(hazards=[hazard], by=inspector_a)
     message = str(exc.value.message)
-    for piece in ("five in place: responsible person", "five in place: funds", "five in place: time limit",
-                  "five in place: contingency plan", "governance plan: goal and tasks",
+    for piece in ("five in place (五落实): responsible person", "five in place (五落实): funds", "five in place (五落实): time limit",
+                  "five in place (五落实): contingency plan", "governance plan: goal and tasks",
                   "governance plan: methods and measures", "governance plan: funds and materials",
                   "governance plan: organisation and people", "governance plan: time limit and schedule",
                   "governance plan: safety measures and contingency plan"):
         assert piece in message
-    assert "five in place: measures" not in message
+    assert "five in place (五落实): measures" not in message
     # Completed, it may be notified
     major = register(site=site_a, by=inspector_a, category=category, severity=Hazard.Severity.MAJOR)
     services.hazard_notify(hazards=[major], by=inspector_a)
