@@ -69,8 +69,20 @@ def assert_static_loaded(page) -> None:
 
 
 def assert_fits_tablet(page) -> None:
-    """No horizontal scrolling of the whole page at the tablet width."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    """No horizontal scrolling of the whole page at the tablet width; a failure names the widest
+    elements that stick out (tag#id.class and their right edge)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width <= VIEWPORT["width"]:
+        return
+    culprits = page.evaluate("""(limit) => Array.from(document.querySelectorAll("body *"))
+        .map(e => [e, e.getBoundingClientRect().right])
+        .filter(([e, right]) => right > limit)
+        .sort((a, b) => a[0].contains(b[0]) ? 1 : b[0].contains(a[0]) ? -1 : 0)
+        .slice(0, 8)
+        .map(([e, right]) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+             + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\\s+/).join(".") : "")
+             + " right=" + Math.round(right))""", VIEWPORT["width"])
+    assert width <= VIEWPORT["width"], (width, culprits)
 
 
 # Every document the page loads reports its Content-Security-Policy violations (refused inline

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from hazards import reminders
 from hazards.models import Hazard, Notice
+from notifications.models import Channel, Kind, Message
 from tests.e2e.conftest import assert_fits_tablet, login, screenshot, watch_csp
 
 from .factories import make_hazard, register, today
@@ -83,8 +84,11 @@ def test_my_work_and_the_bell(page, live_server, site_a, manager_a, category):
     assert late.number in page.locator("#work-overdue").inner_text()
     assert_fits_tablet(page)
     screenshot(page, "home-my-work")
-    # and the bell counts the two messages
-    page.locator('#bell-count[data-unread="2"]').wait_for(state="visible")
+    # and the bell counts the unread in-app messages: the digest, the draft (and the risk
+    # warning of the site whose level the hazards raised)
+    inbox = Message.objects.filter(channel=Channel.IN_APP, recipient_user=manager_a, read_at__isnull=True)
+    assert {Kind.OVERDUE_DIGEST, Kind.SUPERVISION_DRAFT} <= set(inbox.values_list("kind", flat=True))
+    page.locator(f'#bell-count[data-unread="{inbox.count()}"]').wait_for(state="visible")
     # an overdue row leads to the supervision form
     with page.expect_navigation():
         page.locator("#work-overdue a", has_text=late.number).click()
