@@ -201,7 +201,7 @@ def test_no_page_runs_more_queries_as_rows_grow(client, demo_data, monkeypatch):
     # east sites take the levels the demo did not give them.
     from org.models import RiskLevel
     east = Site.objects.filter(unit__path__startswith=manager.membership.unit.path, active=True).order_by("-code")
-    for site, level in zip(east, RiskLevel.values):
+    for site, level in zip(east, RiskLevel.values, strict=False):
         if not east.filter(risk_level=level).exists():
             Site.objects.filter(pk=site.pk).update(risk_level=level)
     urls = [url for url, kind in crawl(client, "en").items() if kind.startswith("text/html")]

@@ -193,8 +193,9 @@ def test_major_hazard_needs_five_in_place_and_plan(site_a, inspector_a, category
     with pytest.raises(ActionRefused) as exc:
         services.hazard_notify(hazards=[hazard], by=inspector_a)
     message = str(exc.value.message)
-    for piece in ("five in place (五落实): responsible person", "five in place (五落实): funds", "five in place (五落实): time limit",
-                  "five in place (五落实): contingency plan", "governance plan: goal and tasks",
+    for piece in ("five in place (五落实): responsible person", "five in place (五落实): funds",
+                  "five in place (五落实): time limit", "five in place (五落实): contingency plan",
+                  "governance plan: goal and tasks",
                   "governance plan: methods and measures", "governance plan: funds and materials",
                   "governance plan: organisation and people", "governance plan: time limit and schedule",
                   "governance plan: safety measures and contingency plan"):

@@ -13,8 +13,8 @@ like a missing id, and no changelist lists it."""
 
 import datetime
 import re
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps
