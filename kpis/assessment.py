@@ -1,26 +1,26 @@
 """Group assessment (检查小组考核) per inspection group and month: overdue work orders and the points
 deducted for them (kpis.rules.group_deduction: 0.2 each, at most 2), hazards found, acceptance on
-time, and inspections done. A hazard belongs to the group whose inspection found it (a manually
-registered hazard to no group). Two grouped queries whatever the number of groups or hazards.
-
-Tasks done against planned join when task planning (the `planning` app) is available: until then
-the table shows the inspections the group completed in the month, with no planned figure."""
+time, inspections done, and inspection tasks done against planned (the `planning` app's tasks of
+the group due in the month, cancelled ones not counted). A hazard belongs to the group whose
+inspection found it (a manually registered hazard to no group). Three grouped queries whatever the
+number of groups, hazards or tasks."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from audits.models import Inspection
 from core.dates import today_local
 from hazards.models import Hazard
 from org.models import OrgUnit
 from org.selectors import scope_queryset, subtree_queryset
+from planning.models import Task
 
 from . import rules
-from .selectors import Figure, annotate_sets
+from .selectors import Figure, annotate_sets, planned_tasks
 
 GROUP = "source_result__inspection__group"
 
@@ -33,6 +33,8 @@ class GroupRow:
     on_time: Figure
     late: Figure
     inspections: int
+    tasks_planned: Figure
+    tasks_done: Figure
 
     @property
     def deduction(self):
@@ -41,6 +43,11 @@ class GroupRow:
     @property
     def on_time_rate(self):
         return rules.rate(self.on_time.value, self.due.value)
+
+    @property
+    def tasks_done_rate(self):
+        """Tasks done against planned (%), None when nothing was planned."""
+        return rules.rate(self.tasks_done.value, self.tasks_planned.value)
 
 
 def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -71,12 +78,16 @@ def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
     done = dict(Inspection.objects.filter(group__in=ids, date__gte=start, date__lte=end)
                 .exclude(status=Inspection.Status.DRAFT).values("group").annotate(n=Count("id"))
                 .values_list("group", "n").order_by())
+    tasks = {row["group"]: row for row in planned_tasks(Task.objects.filter(group__in=ids, due_date__gte=start,
+                                                                             due_date__lte=end)).values("group").order_by()
+             .annotate(planned=Count("id"), done=Count("id", filter=Q(status=Task.Status.DONE)))}
     out = []
     for group in groups:
         row = rows.get(group.pk, {})
         found_query = {"group": group.pk, "discovered_from": start.isoformat(), "discovered_to": end.isoformat(),
                        "set": "found"}
         due_query = {"group": group.pk, "deadline_from": start.isoformat(), "deadline_to": end.isoformat()}
+        task_query = {"group": group.pk, "due_from": start.isoformat(), "due_to": end.isoformat()}
         out.append(GroupRow(
             group=group,
             found=Figure(row.get("found", 0), found_query),
@@ -84,6 +95,10 @@ def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
             on_time=Figure(row.get("on_time", 0), {**due_query, "set": "on_time"}),
             late=Figure(row.get("late", 0), {**due_query, "set": "late"}),
             inspections=done.get(group.pk, 0),
+            tasks_planned=Figure(tasks.get(group.pk, {}).get("planned", 0), {**task_query, "planned": "1"},
+                                 view="planning:task_list"),
+            tasks_done=Figure(tasks.get(group.pk, {}).get("done", 0), {**task_query, "status": Task.Status.DONE},
+                              view="planning:task_list"),
         ))
     return out
 
@@ -93,9 +108,9 @@ def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
 def _headers() -> list[str]:
     from django.utils.translation import gettext as _
 
-    return [_("Inspection group"), _("Unit"), _("Hazards found"), _("Inspections done"), _("Due in the month"),
-            _("Accepted by the deadline"), _("Acceptance on time (%)"), _("Overdue work orders"),
-            _("Points deducted")]
+    return [_("Inspection group"), _("Unit"), _("Hazards found"), _("Inspections done"), _("Tasks planned"),
+            _("Tasks done"), _("Tasks done (%)"), _("Due in the month"), _("Accepted by the deadline"),
+            _("Acceptance on time (%)"), _("Overdue work orders"), _("Points deducted")]
 
 
 def render_groups_xlsx(rows: list[GroupRow], *, month: datetime.date, title: str, language: str | None = None) -> bytes:
@@ -119,15 +134,17 @@ def render_groups_xlsx(rows: list[GroupRow], *, month: datetime.date, title: str
         for cell in sheet[3]:
             cell.font = Font(bold=True)
         for row in rows:
-            rate = row.on_time_rate
-            sheet.append([None, None, row.found.value, row.inspections, row.due.value, row.on_time.value,
+            rate, task_rate = row.on_time_rate, row.tasks_done_rate
+            sheet.append([None, None, row.found.value, row.inspections, row.tasks_planned.value, row.tasks_done.value,
+                          task_rate if task_rate is not None else "—", row.due.value, row.on_time.value,
                           rate if rate is not None else "—", row.late.value, row.deduction])
             line = sheet.max_row
             for column, text in ((1, row.group.name), (2, row.group.parent.name if row.group.parent else "")):
                 text_cell(sheet.cell(line, column), text)
-            if rate is not None:
-                sheet.cell(line, 7).number_format = "0.00"
-            sheet.cell(line, 9).number_format = "0.00"
+            for column, value in ((7, task_rate), (10, rate)):
+                if value is not None:
+                    sheet.cell(line, column).number_format = "0.00"
+            sheet.cell(line, 12).number_format = "0.00"
         sheet.column_dimensions["A"].width = 24
         sheet.column_dimensions["B"].width = 24
         print_setup(sheet, landscape=True, title_rows="3:3", freeze="A4")

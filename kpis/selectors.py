@@ -19,6 +19,7 @@ from hazards.models import Hazard, RiskCategory
 from hazards.rules import open_q, overdue_q
 from org.models import OrgUnit, RiskLevel, Site
 from org.selectors import scope_queryset, subtree_queryset, user_root_unit, user_sees_everything
+from planning.models import Task
 
 from . import rules
 from .db import DaysBetween
@@ -61,10 +62,32 @@ class Figure:
 
     value: int | None
     query: dict = field(default_factory=dict)
+    view: str = "hazards:hazard_list"  # the list the figure opens (the planning task list for tasks)
 
     @property
     def url(self) -> str:
-        return f"{reverse('hazards:hazard_list')}?{urlencode(self.query)}"
+        return f"{reverse(self.view)}?{urlencode(self.query)}"
+
+
+def planned_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
+    """The inspection tasks that count as planned (检查任务计划数): every task but the cancelled
+    ones. Done against planned = status done among them (group assessment, dashboard)."""
+    return queryset.exclude(status=Task.Status.CANCELLED)
+
+
+def task_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date) -> dict:
+    """Tasks of the user's scope (narrowed to `unit`'s subtree) due in [start, end]: {"planned":
+    Figure, "done": Figure, "rate": Decimal | None}; the figures open the planning task list. One
+    query."""
+    tasks = scope_queryset(Task.objects.all(), user)
+    if unit is not None:
+        tasks = subtree_queryset(tasks, unit)
+    counts = planned_tasks(tasks.filter(due_date__gte=start, due_date__lte=end)).order_by().aggregate(
+        planned=Count("id"), done=Count("id", filter=Q(status=Task.Status.DONE)))
+    query = {"due_from": start.isoformat(), "due_to": end.isoformat(), **({"unit": unit.pk} if unit else {})}
+    planned = Figure(counts["planned"], {**query, "planned": "1"}, view="planning:task_list")
+    done = Figure(counts["done"], {**query, "status": Task.Status.DONE}, view="planning:task_list")
+    return {"planned": planned, "done": done, "rate": rules.rate(done.value, planned.value)}
 
 
 @dataclass

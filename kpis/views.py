@@ -68,6 +68,7 @@ def dashboard(request):
     months = selectors.monthly_found_closed(user=user, unit=unit, start=start, end=end)
     now = selectors.open_now(user=user, unit=unit, today=today, names=names)
     risk = selectors.risk_distribution(user=user, unit=unit)
+    tasks = selectors.task_figures(user=user, unit=unit, start=start, end=end)
     risk_url = reverse("kpis:site_risk")
     view = _role_view(request)
     in_place = [kpis["by_key"][key] for key in rules.IN_PLACE]
@@ -99,7 +100,7 @@ def dashboard(request):
              for chart in charts if view != "inspector" or chart["id"] != "chart-inplace"]
     return render(request, "kpis/dashboard.html", {
         "form": form, "unit": unit, "start": start, "end": end, "today": today, "view": view,
-        "quick": quick_periods(today), "kpis": kpis, "months": months, "now": now, "risk": risk,
+        "quick": quick_periods(today), "kpis": kpis, "months": months, "now": now, "risk": risk, "tasks": tasks,
         "risk_url": risk_url, "charts": [card[0] for card in cards], "cards": cards,
         "unit_query": f"&unit={unit.pk}" if unit else "",
         "role_views": [("leader", _("Leader")), ("manager", _("Manager")), ("inspector", _("Inspector"))],

@@ -32,6 +32,9 @@ class TaskFilter(ListFilterSet):
     due_from = django_filters.DateFilter(label=_("Due from"), field_name="due_date", lookup_expr="gte",
                                          widget=DateInput)
     due_to = django_filters.DateFilter(label=_("Due to"), field_name="due_date", lookup_expr="lte", widget=DateInput)
+    # "Planned" as the group assessment counts it: every task but the cancelled (set by its links).
+    planned = django_filters.BooleanFilter(label=_("Planned (not cancelled)"), method="filter_planned",
+                                           widget=forms.HiddenInput)
     ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("due_date", "due"), ("status", "status"), ("kind", "kind"), ("unit__path", "unit"),
@@ -42,7 +45,7 @@ class TaskFilter(ListFilterSet):
 
     class Meta:
         model = Task
-        fields = ["q", "status", "kind", "source", "unit", "group", "site", "due_from", "due_to"]
+        fields = ["q", "status", "kind", "source", "unit", "group", "site", "due_from", "due_to", "planned"]
 
     def __init__(self, *args, units=None, groups=None, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,6 +55,9 @@ class TaskFilter(ListFilterSet):
             self.filters["group"].queryset = groups
         if sites is not None:
             self.filters["site"].queryset = sites
+
+    def filter_planned(self, queryset, name, value):
+        return queryset.exclude(status=Task.Status.CANCELLED) if value else queryset
 
 
 class CalendarFilter(ListFilterSet):

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from hazards.models import Hazard
 from kpis import selectors
+from planning.models import Task
+from tests.audits.factories import make_standard
 from tests.hazards.factories import MAJOR_COMPLETE
 
 from .conftest import at, hand_built
@@ -76,7 +78,9 @@ def test_an_empty_period_shows_dashes_not_zero_percent(client, manager_a, world)
     assert set(_rates(response).values()) == {None}
     assert response.context["kpis"]["days_to_close"]["p90"] is None
     body = response.content.decode()
-    assert body.count('<td class="text-end fw-semibold">—</td>') == 9
+    # the nine KPIs and the inspection tasks (none due then)
+    assert response.context["tasks"]["rate"] is None
+    assert body.count('<td class="text-end fw-semibold">—</td>') == 10
 
 
 def test_every_figure_is_scoped_to_the_users_subtree(client, manager_b, manager_a, world, branch_a):
@@ -142,16 +146,20 @@ def test_the_query_count_does_not_grow_with_the_data(client, manager_a, world, s
                                                      django_assert_num_queries):
     client.force_login(manager_a)
     client.get(reverse("kpis:dashboard"), Q1)  # warm the session and the caches
+    standard = make_standard(name="任务用检查表")
     with django_assert_num_queries(NUM_QUERIES):
         client.get(reverse("kpis:dashboard"), Q1)
     for i in range(30):
         hand_built(site=site_a, category=category, by=manager_a, status=list(S.values)[i % 7],
                    discovered_on=D(2026, 1 + i % 3, 1 + i % 28), notified_at=at(D(2026, 1, 2)), services=i % 2)
+        due = D(2026, 1 + i % 3, 1 + i % 28)
+        Task.objects.create(site=site_a, unit=site_a.unit, kind="periodic", standard=standard, due_date=due,
+                            window_start=due, window_end=due, status=list(Task.Status.values)[i % 6])
     with django_assert_num_queries(NUM_QUERIES):
         client.get(reverse("kpis:dashboard"), Q1)
 
 
-NUM_QUERIES = 15
+NUM_QUERIES = 16  # the hazard figures, the risk levels, and one for the inspection tasks
 
 
 def test_the_risk_list_is_sorted_by_score_and_scoped(client, manager_a, manager_b, site_a, site_b):

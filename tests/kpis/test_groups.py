@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from audits import services as audit_services
 from hazards.models import Hazard
 from org.models import OrgUnit
+from planning.models import Task
 from tests.audits.factories import make_standard
 from tests.factories import OrgUnitFactory
 
@@ -71,6 +72,60 @@ def test_downloads(client, manager_a, groups):
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     names = [row[0] for row in sheet.iter_rows(min_row=4, values_only=True)]
     assert names == ["检查一组", "检查二组"]
-    assert [row[8] for row in sheet.iter_rows(min_row=4, values_only=True)] == [Decimal("2.00"), Decimal("0.00")]
+    header = [cell.value for cell in sheet[3]]
+    deducted = _column(header, "Points deducted", "扣分")
+    assert [row[deducted] for row in sheet.iter_rows(min_row=4, values_only=True)] == [Decimal("2.00"), Decimal("0.00")]
     pdf = client.get(reverse("kpis:groups"), {"month": "2026-03", "format": "pdf"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def _column(header, *names):
+    """The column of a heading in either language."""
+    return next(i for i, heading in enumerate(header) if heading in names)
+
+
+def _task(site, group, standard, due, status):
+    return Task.objects.create(site=site, unit=site.unit, kind="periodic", standard=standard, due_date=due,
+                               window_start=due, window_end=due, group=group, status=status)
+
+
+def test_tasks_done_against_planned_per_group_and_on_the_dashboard(client, manager_a, manager_b, groups, site_a,
+                                                                     site_b, branch_a):
+    """Planned = the group's tasks due in the month but the cancelled; done = status done among
+    them. Each figure opens the task list of exactly those tasks; other months and units do not count."""
+    g1, g2 = groups
+    standard = make_standard(name="任务用检查表")
+    T = Task.Status
+    for due, status in [(D(2026, 3, 5), T.DONE), (D(2026, 3, 9), T.DONE), (D(2026, 3, 12), T.MISSED),
+                        (D(2026, 3, 20), T.PLANNED), (D(2026, 3, 28), T.CANCELLED), (D(2026, 4, 1), T.DONE),
+                        (D(2026, 2, 28), T.DONE)]:
+        _task(site_a, g1, standard, due, status)
+    _task(site_b, None, standard, D(2026, 3, 5), T.DONE)  # another branch's
+    client.force_login(manager_a)
+    response = client.get(reverse("kpis:groups"), {"month": "2026-03"})
+    rows = {row.group.code: row for row in response.context["rows"]}
+    g1_row, g2_row = rows["BA-G1"], rows["BA-G2"]
+    assert (g1_row.tasks_planned.value, g1_row.tasks_done.value, g1_row.tasks_done_rate) == (4, 2, Decimal("50.00"))
+    assert (g2_row.tasks_planned.value, g2_row.tasks_done.value, g2_row.tasks_done_rate) == (0, 0, None)
+    for figure in (g1_row.tasks_planned, g1_row.tasks_done):
+        url = urlsplit(figure.url)
+        listed = client.get(url.path + "?" + url.query)
+        assert listed.context["page"].paginator.count == figure.value, figure.url
+    html = response.content.decode()
+    assert g1_row.tasks_planned.url.replace("&", "&amp;") in html
+    # the xlsx carries them too
+    sheet = load_workbook(io.BytesIO(client.get(reverse("kpis:groups"),
+                                                 {"month": "2026-03", "format": "xlsx"}).content)).active
+    header = [cell.value for cell in sheet[3]]
+    first = next(sheet.iter_rows(min_row=4, values_only=True))
+    planned, done = _column(header, "Tasks planned", "计划任务"), _column(header, "Tasks done", "完成任务")
+    assert (first[planned], first[done]) == (4, 2)
+    # the dashboard: the branch's tasks due in March 2026
+    dashboard = client.get(reverse("kpis:dashboard"), {"start": "2026-03-01", "end": "2026-03-31"})
+    tasks = dashboard.context["tasks"]
+    assert (tasks["planned"].value, tasks["done"].value, tasks["rate"]) == (4, 2, Decimal("50.00"))
+    url = urlsplit(tasks["planned"].url)
+    assert client.get(url.path + "?" + url.query).context["page"].paginator.count == 4
+    client.force_login(manager_b)
+    other = client.get(reverse("kpis:dashboard"), {"start": "2026-03-01", "end": "2026-03-31"}).context["tasks"]
+    assert (other["planned"].value, other["done"].value) == (1, 1)
