@@ -32,10 +32,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
-from notifications.models import Channel, Kind
+from notifications.models import Channel, Kind, Message
 from notifications.selectors import notification_config
-from notifications.services import dedupe_key, message_enqueue_many
+from notifications.services import chunks, dedupe_key, message_enqueue_many
 from org.models import PATH_STEP, Membership, OrgUnit, Role
 
 from . import rules
@@ -104,11 +105,12 @@ def select_party_reminders(today, config) -> list[dict]:
     days_left = list(config.offsets) + ([0] if config.remind_on_due_day else [])
     if not days_left:
         return []
-    language = Subquery(Notice.objects.filter(hazards=OuterRef("pk"), kind=Notice.Kind.HAZARD)
-                        .order_by("-issued_at", "-id").values("language")[:1])
+    latest = Notice.objects.filter(hazards=OuterRef("pk"), kind=Notice.Kind.HAZARD).order_by("-issued_at", "-id")
     return list(Hazard.objects.filter(rules.due_in_q(days_left, today))
-                .annotate(party_language=language).order_by("deadline", "id")
-                .values(*HAZARD_FIELDS, "site__name", "party_language"))
+                .annotate(party_language=Subquery(latest.values("language")[:1]),
+                          party_notice=Subquery(latest.values("pk")[:1]))
+                .order_by("deadline", "id")
+                .values(*HAZARD_FIELDS, "site__name", "party_language", "party_notice"))
 
 
 def _party_reminders(today, config, common, rows=None) -> list[dict]:
@@ -128,9 +130,33 @@ def _party_reminders(today, config, common, rows=None) -> list[dict]:
                 "channel": channel, "kind": kind, "about": hazard, "about_label": row["number"],
                 "dedupe_key": dedupe_key(kind, channel, hazard, address, today.isoformat()),
                 "recipient_address": address, "recipient_name": row["responsible_name"],
-                "language": row["party_language"] or settings.LANGUAGE_CODE, "context": context,
+                "language": row["party_language"] or settings.LANGUAGE_CODE,
+                "context": dict(context) if channel == Channel.EMAIL else context,
+                "notice_id": row["party_notice"] if channel == Channel.EMAIL else None,
             })
+    _add_portal_links(specs)
+    for spec in specs:
+        spec.pop("notice_id")
     return specs
+
+
+def _add_portal_links(specs: list[dict]) -> None:
+    """Each reminder e-mail about a notified hazard carries a new link to the party's portal for
+    the hazard's latest notice (settings.NOTIFY_REMINDER_LINKS), made only for the e-mails this scan
+    will write (not those already in the outbox from an earlier scan of the day)."""
+    if not settings.NOTIFY_REMINDER_LINKS:
+        return
+    wanted = [spec for spec in specs if spec["notice_id"]]
+    if not wanted:
+        return
+    taken = set()
+    for chunk in chunks([spec["dedupe_key"] for spec in wanted], 900):
+        taken.update(Message.objects.filter(dedupe_key__in=chunk).values_list("dedupe_key", flat=True))
+    wanted = [spec for spec in wanted if spec["dedupe_key"] not in taken]
+    contexts = import_string(settings.NOTIFY_REMINDER_LINKS)([(spec["notice_id"], spec["recipient_address"])
+                                                              for spec in wanted])
+    for spec, link in zip(wanted, contexts, strict=True):
+        spec["context"].update(link)
 
 
 # --- overdue: managers and leaders ---------------------------------------------------------------

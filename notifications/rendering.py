@@ -101,7 +101,7 @@ class ShapeRenderer:
 
     # Values printed as they are, never tested or counted by the templates.
     PLAIN = ("hazard_number", "site_name", "deadline", "new_deadline", "notice_number", "recipient_name",
-             "about_label", "url", "site_url", "signature")
+             "about_label", "url", "site_url", "signature", "portal_url", "portal_expires")
 
     def __init__(self):
         self._shapes: dict[tuple, str] = {}

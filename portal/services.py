@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,6 +107,31 @@ def link_context_for_notice_email(*, notice: Notice, address: str, resend: bool 
     link, path = link_issue(notice=notice, address=address, supersede=resend)
     expires = link_expires_at(link) - datetime.timedelta(seconds=1)
     return {"portal_url": settings.SITE_URL.rstrip("/") + path, "portal_expires": timezone.localdate(expires)}
+
+
+def link_contexts_for_reminders(requests: list[tuple[int, str]]) -> list[dict]:
+    """What each reminder e-mail says about its link (settings.NOTIFY_REMINDER_LINKS names this):
+    for each (notice id, address) of `requests`, a new link (earlier links stay valid: the party may
+    open any e-mail) as {"portal_url", "portal_expires"}, in the order given. A scan's thousands are
+    made with two queries (the notices' last deadlines, one bulk insert), in the caller's
+    transaction; the secrets exist only in the returned contexts."""
+    if not requests:
+        return []
+    ids = {notice_id for notice_id, _address in requests}
+    notices = {n.pk: n for n in Notice.objects.filter(pk__in=ids).annotate(last_deadline=Max("hazards__deadline"))
+               .only("pk", "deadline")}
+    links, contexts = [], []
+    for notice_id, address in requests:
+        notice = notices[notice_id]
+        selector, verifier = secrets.token_urlsafe(12), secrets.token_urlsafe(32)
+        links.append(PartyLink(notice=notice, address=(address or "").strip().lower(), selector=selector,
+                               verifier_hash=_hash(verifier)))
+        last = notice.last_deadline or notice.deadline or timezone.localdate()
+        expires = last + datetime.timedelta(days=settings.PORTAL_LINK_DAYS_AFTER_DEADLINE)
+        contexts.append({"portal_url": settings.SITE_URL.rstrip("/") + link_path(selector, verifier),
+                         "portal_expires": expires})
+    PartyLink.objects.bulk_create(links, batch_size=500)
+    return contexts
 
 
 def link_find(selector: str, verifier: str) -> PartyLink | None:

@@ -287,6 +287,9 @@ PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=12)
 # What puts the party's link into each notice e-mail (notifications.services.notice_email_enqueue);
 # empty: the e-mail carries no link.
 NOTIFY_NOTICE_LINK = env("NOTIFY_NOTICE_LINK", default="portal.services.link_context_for_notice_email")
+# The same for the party's reminder e-mails (hazards.reminders), many at once: a new link to the
+# hazard's latest notice in each reminder. Empty: reminders carry no link.
+NOTIFY_REMINDER_LINKS = env("NOTIFY_REMINDER_LINKS", default="portal.services.link_contexts_for_reminders")
 
 # Pagination of lists.
 PAGE_SIZE = 25
