@@ -83,6 +83,9 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
     def clean(self):
         data = super().clean()
         discovered = data.get("discovered_on", getattr(self.instance, "discovered_on", None))
+        # Each check runs on a value that passed its field's own validation (it is in `data`) and
+        # says what is wrong; a deadline both before discovery and past gets both messages.
+        problems = {}
         for name, message in (
             ("deadline", _("The deadline cannot be before the hazard was discovered (%(date)s).")),
             ("five_deadline", _("The time limit cannot be before the hazard was discovered (%(date)s).")),
@@ -91,15 +94,17 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
                 try:
                     validate_not_before(data[name], discovered, message)
                 except forms.ValidationError as exc:
-                    self.add_error(name, exc)
+                    problems.setdefault(name, []).extend(exc.messages)
         deadline = data.get("deadline")
-        # A deadline typed in the past is refused here, where it is typed, not at notifying (after
-        # the more specific order check above). An edit that leaves an old deadline alone is not
-        # asked to change it.
+        # A deadline typed in the past is refused here, where it is typed, not at notifying. An
+        # edit that leaves an old deadline alone is not asked to change it.
         typed = self.instance.pk is None or "deadline" in self.changed_data
         if deadline and typed and "deadline" not in self.errors and rules.deadline_passed(deadline):
-            self.add_error("deadline", _("The deadline %(date)s is already past: enter today or a later date.")
-                           % {"date": deadline.isoformat()})
+            problems.setdefault("deadline", []).append(
+                _("The deadline %(date)s is already past: enter today or a later date.")
+                % {"date": deadline.isoformat()})
+        for name, messages in problems.items():
+            self.add_error(name, messages)
         return data
 
     def _post_clean(self):
