@@ -8,7 +8,10 @@ hand-written SQL of the same selection, in the same run. The rows are generated 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/hz_bench_reminders) must name a database of
 its own: it is created if missing and its outbox is emptied between runs.
 
-Printed: the scan's time (selection, text rendering, batched outbox writes, in one transaction),
+Each reminded hazard has its hazard notice, so each reminder e-mail gets a new portal link (bulk
+insert, portal.services.link_contexts_for_reminders), part of the scan's time.
+
+Printed: the scan's time (selection, text rendering, portal links, batched outbox writes, in one transaction),
 its selection alone (the ORM queries it runs to choose the hazards and the recipients), the same
 selection as hand-written SQL, and a hand-written INSERT … SELECT writing as many outbox rows
 (the floor of the write, without rendering any text).
@@ -112,6 +115,23 @@ def load(n_hazards: int, n_due: int, today: datetime.date) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"category": category.pk, "user": user.pk, "today": today, "q": quarter, "due": n_due,
                              "n": n_hazards})
+    # Every hazard the party is reminded of has its hazard notice (so each reminder e-mail gets a new
+    # portal link to it), through the ORM so that the notice's every column has its value.
+    from hazards.models import Notice
+
+    reminded = list(Hazard.objects.filter(status__in=["notified", "rectifying"],
+                                          deadline__in=[today + datetime.timedelta(days=3),
+                                                        today + datetime.timedelta(days=1), today])
+                    .values_list("pk", "site_id", "unit_id", "deadline", "number"))
+    notices = Notice.objects.bulk_create([
+        Notice(kind=Notice.Kind.HAZARD, number=f"GZ-B-{i:07d}", site_id=site, unit_id=unit, addressee="责任人",
+               deadline=deadline, issued_by=user, file=f"notices/{number}.pdf", sha256="0" * 64)
+        for i, (_pk, site, unit, deadline, number) in enumerate(reminded)], batch_size=2000)
+    Notice.hazards.through.objects.bulk_create([
+        Notice.hazards.through(notice_id=notice.pk, hazard_id=row[0]) for notice, row in zip(notices, reminded,
+                                                                                             strict=True)],
+        batch_size=5000)
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"loaded {n_hazards:,} hazards ({n_due:,} due) with generate_series in {time.perf_counter() - started:.1f} s")
 
@@ -121,6 +141,8 @@ RAW_SELECTION = [
     """SELECT h.id, h.number, h.deadline, h.unit_id, h.responsible_name, h.responsible_email, h.responsible_phone,
               s.name,
               (SELECT n.language FROM hazards_notice n JOIN hazards_notice_hazards nh ON nh.notice_id = n.id
+                WHERE nh.hazard_id = h.id AND n.kind = 'hazard' ORDER BY n.issued_at DESC, n.id DESC LIMIT 1),
+              (SELECT n.id FROM hazards_notice n JOIN hazards_notice_hazards nh ON nh.notice_id = n.id
                 WHERE nh.hazard_id = h.id AND n.kind = 'hazard' ORDER BY n.issued_at DESC, n.id DESC LIMIT 1)
          FROM hazards_hazard h JOIN org_site s ON s.id = h.site_id
         WHERE h.status IN ('notified', 'rectifying') AND h.deadline IN (%(d3)s, %(d1)s, %(d0)s)
@@ -175,7 +197,9 @@ def empty_outbox() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE notifications_message")
+        cursor.execute("TRUNCATE portal_partylink CASCADE")  # the links the last scan made
         cursor.execute("VACUUM ANALYZE notifications_message")
+        cursor.execute("VACUUM ANALYZE portal_partylink")
 
 
 def raw_insert(today, rows: int) -> float:

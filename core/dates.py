@@ -6,7 +6,9 @@ server's zone) or `timezone.now().date()` (UTC)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
 from django.utils import timezone
 
@@ -20,3 +22,23 @@ def today_local() -> datetime.date:
 def local_midnight(day: datetime.date) -> datetime.datetime:
     """The aware instant at which `day` begins in settings.TIME_ZONE."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@contextlib.contextmanager
+def travel_to(moment: datetime.datetime) -> Iterator[datetime.datetime]:
+    """Run a block as if the clock read `moment` (an aware datetime): django.utils.timezone.now()
+    returns it and timezone.localdate() (without a value) its local date, so auto_now fields,
+    today_local() and every rule agree. For the demo's story and for tests; process-wide and not
+    for concurrent use. Raises ValueError for a naive `moment`."""
+    if timezone.is_naive(moment):
+        raise ValueError("travel_to needs an aware datetime")
+    real_now, real_localdate = timezone.now, timezone.localdate
+
+    def localdate(value=None, timezone=None):  # noqa: A002 - Django's own parameter name
+        return real_localdate(moment if value is None else value, timezone)
+
+    timezone.now, timezone.localdate = (lambda: moment), localdate
+    try:
+        yield moment
+    finally:
+        timezone.now, timezone.localdate = real_now, real_localdate

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 from decimal import Decimal
-from unittest import mock
 
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core.dates import travel_to
 from org.models import OrgUnit, Site
 
 from . import services
@@ -401,11 +401,7 @@ REPLY_NO_ACTION = {
 @contextlib.contextmanager
 def _on(day: datetime.date):
     """Run a story step as if on `day`: dates, deadlines and timestamps of the history match."""
-    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
-    with (
-        mock.patch("django.utils.timezone.localdate", lambda *args, **kwargs: day),
-        mock.patch("django.utils.timezone.now", lambda: moment),
-    ):
+    with travel_to(timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))):
         yield
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -295,5 +294,3 @@ NOTIFY_REMINDER_LINKS = env("NOTIFY_REMINDER_LINKS", default="portal.services.li
 PAGE_SIZE = 25
 # Lists count at most this many rows and say "more than …" beyond (see org.views.CappedPaginator).
 LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
-HAZARD_NUMBER_PREFIX = "YH"
-SITE_NAME = _("Hazard investigation and rectification")
