@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Inspections")
+    # Inspections in the admin (the pages and services check audits.lifecycle).
+    _view = ["audits.view_inspection", "audits.view_inspectionresult", "audits.view_inspectionevent"]
+    _change = ["audits.change_inspection", "audits.change_inspectionresult"]
+    role_permissions = {"inspector": _view, "leader": _view, "manager": _view + _change, "admin": _view + _change}
 
     def ready(self):
         from org import scoping

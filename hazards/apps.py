@@ -5,6 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class HazardsConfig(AppConfig):
     name = "hazards"
     verbose_name = _("Hazards")
+    # The hazard file and its history are read in the admin; the lifecycle runs only through
+    # hazards.services (the pages check hazards.lifecycle). Administrators keep the risk dictionary
+    # and the whitelist.
+    _view = ["hazards.view_hazard", "hazards.view_riskcategory", "hazards.view_notice", "hazards.view_whitelistentry"]
+    role_permissions = {
+        "inspector": _view, "manager": _view, "leader": _view,
+        "admin": _view + [
+            "hazards.change_hazard", "hazards.view_hazardevent", "hazards.view_hazardphoto",
+            "hazards.view_workorderreply", "hazards.view_replyphoto", "hazards.view_extensionrequest",
+            "hazards.view_servicerecord", "hazards.view_authorityreport", "hazards.view_acceptance",
+            "hazards.add_riskcategory", "hazards.change_riskcategory",
+            "hazards.add_whitelistentry", "hazards.change_whitelistentry",
+        ],
+    }
 
     def ready(self):
         from audits import hooks

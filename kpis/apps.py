@@ -5,6 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = _("Risk and KPIs")
+    # The history of risk levels and the statistics reports are read in the admin; administrators
+    # keep the risk warning contacts (the weights and thresholds: superusers only).
+    _view = ["kpis.view_siteriskchange", "kpis.view_riskwarning", "kpis.view_statisticsreport"]
+    role_permissions = {
+        "manager": _view, "leader": _view,
+        "admin": _view + ["kpis.view_riskcontact", "kpis.add_riskcontact", "kpis.change_riskcontact"],
+    }
 
     def ready(self):
         # The ledger offers the KPI sets as its `?set=` filter, so every figure links to its hazards.

@@ -5,6 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class OrgConfig(AppConfig):
     name = "org"
     verbose_name = _("Organisation")
+    # The admin permissions each role's group gets (org.roles.role_permissions collects every app's,
+    # whatever the app order; applied after every migrate). Roles by their values (org.models.Role).
+    role_permissions = {
+        "inspector": ["org.view_orgunit", "org.view_site"],
+        "manager": ["org.view_orgunit", "org.view_site", "org.change_site", "org.add_site"],
+        "leader": ["org.view_orgunit", "org.view_site"],
+        "admin": ["org.view_orgunit", "org.add_orgunit", "org.change_orgunit",
+                  "org.view_site", "org.add_site", "org.change_site",
+                  "org.view_membership", "org.add_membership", "org.change_membership", "org.delete_membership",
+                  "auth.view_user", "auth.add_user", "auth.change_user"],
+    }
 
     def ready(self):
         from django.db.models.signals import post_migrate

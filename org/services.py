@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import PATH_STEP, Membership, NumberCounter, OrgUnit, Role, Site
-from .roles import ROLE_PERMISSIONS
+from .roles import role_permissions
 
 User = get_user_model()
 
@@ -150,13 +150,14 @@ def site_move(*, site: Site, unit: OrgUnit, by=None) -> Site:
 
 def sync_role_groups() -> None:
     """Create or update one auth Group per role with its permissions (idempotent)."""
-    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    grants = role_permissions()
+    wanted = {perm for perms in grants.values() for perm in perms}
     by_name = {}
     for perm in Permission.objects.select_related("content_type"):
         key = f"{perm.content_type.app_label}.{perm.codename}"
         if key in wanted:
             by_name[key] = perm
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in grants.items():
         group, _created = Group.objects.get_or_create(name=f"role:{role}")
         group.permissions.set([by_name[p] for p in perms if p in by_name])
 

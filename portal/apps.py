@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Responsible party's portal")
+    # The party's links and what the party did through them, read (and revoked) in the admin.
+    _links = ["portal.view_partylink", "portal.change_partylink", "portal.view_partyaction"]
+    role_permissions = {"manager": _links, "admin": _links}
 
     def ready(self):
         from hazards import hooks
