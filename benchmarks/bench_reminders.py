@@ -196,7 +196,7 @@ def empty_outbox() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE notifications_message")
+        cursor.execute("TRUNCATE notifications_message CASCADE")  # and the risk warnings that name messages
         cursor.execute("TRUNCATE portal_partylink CASCADE")  # the links the last scan made
         cursor.execute("VACUUM ANALYZE notifications_message")
         cursor.execute("VACUUM ANALYZE portal_partylink")
