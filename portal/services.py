@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -132,8 +132,24 @@ def link_contexts_for_reminders(requests: list[tuple[int, str]]) -> list[dict]:
                                verifier_hash=_hash(verifier)))
         contexts.append({"portal_url": pattern.replace(marks[0], selector).replace(marks[1], verifier),
                          "portal_expires": (last_days[notice_id] or today) + after})
-    PartyLink.objects.bulk_create(links, batch_size=1000)
+    _links_insert(links)
     return contexts
+
+
+def _links_insert(links: list[PartyLink]) -> None:
+    """Insert new links: one COPY on PostgreSQL (a scan's thousands), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        PartyLink.objects.bulk_create(links, batch_size=500)
+        return
+    now = timezone.now()
+    for link in links:
+        link.created_at = now
+    fields = [f for f in PartyLink._meta.concrete_fields if not f.primary_key]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(PartyLink._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for link in links:
+            copy.write_row([getattr(link, f.attname) for f in fields])
 
 
 def link_find(selector: str, verifier: str) -> PartyLink | None:
