@@ -27,7 +27,7 @@ from org.once import once_per_token
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
 
-from . import conflicts, exports, forms, hooks, lifecycle, rules, selectors, services
+from . import conflicts, exports, forms, hazard_file, hooks, lifecycle, rules, selectors, services
 from . import ledger as ledger_table
 from .filters import HazardFilter
 from .lifecycle import Action, ActionRefused, ChangedMeanwhile
@@ -78,6 +78,9 @@ def hazard_list(request):
         "sort_headers": ledger_table.sort_headers(request.GET, request.GET.get("ordering") or default_order[0]),
         "may_register": _may(request.user, Action.REGISTER), "may_notify": may_notify,
         "export_query": query.urlencode(),
+        # The zip of hazard files is refused above its cap: the ledger says so before the click.
+        "zip_refusal": (hazard_file.too_many_message(page.paginator.count, hazard_file.zip_max())
+                        if page.paginator.count > hazard_file.zip_max() else ""),
     })
 
 

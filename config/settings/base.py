@@ -259,6 +259,10 @@ PDF_RENDER_SECONDS = env.int("PDF_RENDER_SECONDS", default=60)
 PDF_RENDER_MEMORY_MB = env.int("PDF_RENDER_MEMORY_MB", default=1024)
 PDF_MAX_MB = env.int("PDF_MAX_MB", default=50)
 PDF_RESOURCE_MAX_MB = env.int("PDF_RESOURCE_MAX_MB", default=20)
+# The ledger's bulk export of hazard files (a zip, rendered while the user waits, some 0.3 s per
+# hazard) takes at most this many hazards; above it the user is asked to narrow the filter
+# (hazards.hazard_file). Raise it together with the web server's request timeout.
+HAZARD_FILE_ZIP_MAX = env.int("HAZARD_FILE_ZIP_MAX", default=100)
 
 # Panels shown on the home page: dotted paths of `f(*, user) -> {"template": ..., **context}`.
 # Planning's "my tasks" comes first: it is what an inspector opens the tablet for.
