@@ -2,10 +2,9 @@
 the hazard files of the ledger's current filter. Scoped like every hazard view: another unit's
 hazard answers 404 exactly like a missing one, and the zip holds only the user's hazards."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -28,8 +27,8 @@ def hazard_file_pdf(request, pk: int):
     try:
         pdf = hazard_file.render_hazard_file_pdf(hazard, language=_language(request))
     except RenderError as exc:
-        messages.error(request, render_error_message(exc))
-        return redirect("hazards:hazard_detail", hazard.pk)
+        return _refused(request, render_error_message(exc), reverse("hazards:hazard_detail", args=[hazard.pk]),
+                        title=_("Hazard file"), back_label=_("Back to the hazard"), status=503)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{hazard_file.hazard_file_filename(hazard)}"'
     return response
@@ -54,5 +53,9 @@ def hazard_files_zip(request):
                         content_type=hazard_file.ZIP_TYPE)
 
 
-def _refused(request, message: str, back: str):
-    return render(request, "hazards/hazard_files_refused.html", {"message": message, "back": back}, status=400)
+def _refused(request, message: str, back: str, *, title=None, back_label=None, status=400):
+    """The reason on a page of its own (a message stored for the next page would be shown to the
+    download script's fetch, then lost)."""
+    return render(request, "hazards/hazard_files_refused.html", {
+        "message": message, "back": back, "title": title or _("Hazard files (zip)"),
+        "back_label": back_label or _("Back to the ledger to narrow the filter")}, status=status)

@@ -204,6 +204,7 @@ def test_above_the_cap_the_user_is_asked_to_narrow_the_filter(client, settings, 
     settings.HAZARD_FILE_ZIP_MAX = 2
     hazards = [register(site=site_a, by=manager_a, category=category, location=f"位置{i}") for i in range(3)]
     client.force_login(manager_a)
+    client.cookies["django_language"] = "zh-hans"
     response = client.get(reverse("hazards:hazard_files_zip"))
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
     with translation.override("zh-hans"):
@@ -265,3 +266,19 @@ def test_a_file_that_cannot_be_produced_is_named_in_the_manifest(site_a, manager
     assert sorted(archive.namelist()) == [f"{second.number}.pdf", "manifest.xlsx"]
     rows = {row[1]: row for row in _manifest(archive)[1:]}
     assert rows[first.number][0] is None and "longer than" in rows[first.number][11]
+
+
+def test_a_file_that_cannot_be_produced_says_why_on_a_page(client, site_a, manager_a, category, monkeypatch):
+    from org.pdfsandbox import RenderError
+
+    hazard = register(site=site_a, by=manager_a, category=category)
+
+    def failing(html, media=()):
+        raise RenderError("timeout")
+
+    monkeypatch.setattr("org.documents.render_html", failing)
+    client.force_login(manager_a)
+    response = client.get(reverse("hazards:hazard_file", args=[hazard.pk]))
+    assert response.status_code == 503 and response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    assert 'id="export-refusal"' in body and reverse("hazards:hazard_detail", args=[hazard.pk]) in body
