@@ -282,3 +282,16 @@ def test_a_file_that_cannot_be_produced_says_why_on_a_page(client, site_a, manag
     assert response.status_code == 503 and response["Content-Type"].startswith("text/html")
     body = response.content.decode()
     assert 'id="export-refusal"' in body and reverse("hazards:hazard_detail", args=[hazard.pk]) in body
+
+
+def test_the_english_file_uses_english_punctuation(site_a, manager_a, category, monkeypatch):
+    """For data without punctuation of its own, nothing full-width comes from the template."""
+    from tests.test_wording import FULL_WIDTH, _visible
+
+    pages = []
+    monkeypatch.setattr("org.documents.render_html",
+                        lambda html, media=(): pages.append(html) or RenderResult(pdf=b"%PDF-1.7"))
+    monkeypatch.setattr("hazards.documents.render_notice_pdf", lambda notice, hazards=None: b"%PDF-1.7 notice")
+    hazard = make_hazard(Hazard.Status.PENDING_ACCEPTANCE, site=site_a, by=manager_a, category=category)
+    hazard_file.render_hazard_file_pdf(_prefetched(hazard), language="en")
+    assert pages and not FULL_WIDTH.findall(_visible(pages[0])), FULL_WIDTH.findall(_visible(pages[0]))
