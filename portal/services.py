@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import today_local
 from hazards import services as hazard_services
 from hazards.lifecycle import Action, ActionRefused
 from hazards.models import Hazard, HazardEvent, Notice
@@ -124,7 +125,7 @@ def link_contexts_for_reminders(requests: list[tuple[int, str]]) -> list[dict]:
     marks = ("_SELECTOR_MARK__", "_VERIFIER_MARK_")  # 16 characters, and one the URL pattern accepts
     pattern = settings.SITE_URL.rstrip("/") + link_path(*marks)
     after = datetime.timedelta(days=settings.PORTAL_LINK_DAYS_AFTER_DEADLINE)
-    today = timezone.localdate()
+    today = today_local()
     links, contexts = [], []
     for notice_id, address in requests:
         selector, verifier = secrets.token_urlsafe(12), secrets.token_urlsafe(32)
