@@ -67,10 +67,12 @@ def hazard_notified(hazard, *, by, from_status, notice) -> HazardEvent:
                    notice_id=notice.pk, deadline=hazard.deadline, addressee=notice.addressee)
 
 
-def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice, signed_scan: bool) -> HazardEvent:
+def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice, signed_scan: bool,
+                        via: str | None = None) -> HazardEvent:
+    """`via`: the hazard of the same notice the receipt was recorded through, when not this one."""
     return _record(hazard, Action.ACKNOWLEDGE, by=by, from_status=from_status, actor_name=acknowledged_by_name,
                    notice=notice.number if notice else None, signed_scan=signed_scan or None,
-                   recorded_by=_name(by) or None)
+                   recorded_by=_name(by) or None, via=via)
 
 
 def service_recorded(hazard, *, by, from_status, record) -> HazardEvent:

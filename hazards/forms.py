@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
 from org.validators import (
@@ -171,6 +172,14 @@ class AcknowledgeForm(VersionedForm):
     acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=PERSON_NAME_MAX,
                                            validators=[single_line])
     signed_scan = UploadField(label=_("Scan of the signed notice"), required=False, accept=DOCUMENT)
+
+    def __init__(self, *args, together=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if together:
+            # Receipt is of the notice: say which other hazards move with this one.
+            self.fields["acknowledged_by_name"].help_text = _(
+                "One signature covers the whole notice: its other hazards still awaiting acknowledgement (%(hazards)s) "
+                "move to rectification with this one.") % {"hazards": pgettext("list separator", ", ").join(together)}
 
 
 class ServiceForm(VersionedForm):

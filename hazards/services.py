@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -417,28 +418,81 @@ def hazard_notify(*, hazards: Sequence[Hazard], by, language="zh-hans",
     return notice
 
 
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What one receipt (签收) of a notice did: the hazards of the notice that moved to
+    rectification together, and those already moved on by someone else, left alone as they were."""
+
+    notice: Notice | None
+    hazard: Hazard | None  # the hazard it was recorded through (staff form), else None (portal)
+    moved: list[Hazard]
+    left: list[Hazard]
+
+
 @transaction.atomic
 def hazard_acknowledge(*, hazard, acknowledged_by_name, by, signed_scan=None, expected_version=None) -> Hazard:
-    """Receipt of the notice (签收), by the party or recorded by staff with a scan of the signed notice."""
+    """Receipt of the notice (签收), recorded through one of its hazards (staff form, with a scan
+    of the signed notice). The receipt is of the notice: see notice_acknowledge."""
+    return notice_acknowledge(through=hazard, acknowledged_by_name=acknowledged_by_name, by=by,
+                              signed_scan=signed_scan, expected_version=expected_version).hazard
+
+
+@transaction.atomic
+def notice_acknowledge(*, acknowledged_by_name, by, notice=None, through=None, signed_scan=None,
+                       expected_version=None) -> Acknowledgement:
+    """Receipt of a hazard notice (签收): one signature covers the whole notice, so every hazard of
+    it still awaiting acknowledgement moves to rectification together, each with its row locked,
+    its version raised and its own history row, in this one transaction. The staff form passes
+    `through` (the hazard page it was opened on, checked against `expected_version`; the notice is
+    that hazard's hazard notice); the party's portal passes `notice` (by=None). A hazard of the
+    notice that someone else already moved on (acknowledged, replied, voided…) is left alone and
+    listed in the result's `left`. The notice keeps its first receipt."""
     _required(acknowledged_by_name=acknowledged_by_name)
+    name = acknowledged_by_name.strip()
     if signed_scan is not None:
         signed_scan = _checked([signed_scan], DOCUMENT, "signed_scan")[0]
-    hazard = _lock(hazard, Action.ACKNOWLEDGE, by, expected_version=expected_version)
-    notice = _latest_hazard_notice(hazard)
+    if notice is None and through is not None:
+        notice = _latest_hazard_notice(through)
+    if notice is not None and notice.kind != Notice.Kind.HAZARD:
+        raise ActionRefused(_("Receipt is acknowledged on the hazard notice, not on a supervision notice."))
+    ids = set(notice.hazards.values_list("pk", flat=True)) if notice is not None else set()
+    if through is not None:
+        ids.add(through.pk)
+    moved, left, through_locked = [], [], None
+    # Locked in primary-key order, as hazard_notify locks them: two receipts of one notice queue
+    # here (whichever hazard each was opened on), and the second finds nothing left to move.
+    for pk in sorted(ids):
+        if through is not None and pk == through.pk:
+            hazard = through_locked = _lock(through, Action.ACKNOWLEDGE, by, expected_version=expected_version)
+        else:
+            hazard = (Hazard.objects.select_for_update(of=("self",))
+                      .select_related("unit", "site", "category").get(pk=pk))
+            try:
+                check(hazard, Action.ACKNOWLEDGE, by)
+            except ActionRefused:
+                left.append(hazard)
+                continue
+        moved.append(hazard)
+    if not moved:
+        raise ActionRefused(_("This notice has already been acknowledged."))
+    if notice is not None:
+        # Read again under the hazards' locks: an earlier receipt of this notice stays the first.
+        notice.refresh_from_db(fields=["acknowledged_at", "acknowledged_by_name", "signed_scan"])
     if notice is not None and notice.acknowledged_at is None:
-        # One signature covers the whole notice; later hazards of it keep the first receipt.
-        notice.acknowledged_at, notice.acknowledged_by_name = timezone.now(), acknowledged_by_name.strip()
+        notice.acknowledged_at, notice.acknowledged_by_name = timezone.now(), name
         fields = ["acknowledged_at", "acknowledged_by_name"]
         if signed_scan is not None:
             notice.signed_scan.save(signed_scan.name, signed_scan, save=False)
             fields.append("signed_scan")
         notice.save(update_fields=fields)
-    from_status = hazard.status
-    hazard.status = S.RECTIFYING
-    _save(hazard, ["status"])
-    events.hazard_acknowledged(hazard, by=by, from_status=from_status, notice=notice,
-                               acknowledged_by_name=acknowledged_by_name.strip(), signed_scan=signed_scan is not None)
-    return hazard
+    for hazard in moved:
+        from_status = hazard.status
+        hazard.status = S.RECTIFYING
+        _save(hazard, ["status"])
+        events.hazard_acknowledged(hazard, by=by, from_status=from_status, notice=notice, acknowledged_by_name=name,
+                                   signed_scan=signed_scan is not None,
+                                   via=through.number if through is not None and hazard.pk != through.pk else None)
+    return Acknowledgement(notice=notice, hazard=through_locked, moved=moved, left=left)
 
 
 @transaction.atomic
@@ -554,7 +608,8 @@ def hazard_supervise(*, hazard, new_deadline, by, language="zh-hans", expected_v
         kind=Notice.Kind.SUPERVISION, site=hazard.site,
         unit=_issuing_unit(by, hazard.site), addressee=hazard.responsible_name,
         addressee_email=hazard.responsible_email, deadline=new_deadline, cites=_latest_hazard_notice(hazard),
-        days_overdue=days_overdue, escalation=escalation, language=language, issued_by=by,
+        days_overdue=days_overdue, overdue_from=old_deadline, escalation=escalation, language=language,
+        issued_by=by,
     )
     hazard.deadline = new_deadline
     hazard.supervision_count += 1

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
@@ -114,19 +115,20 @@ def _detail_context(request, hazard) -> dict:
     today = lifecycle.local_today()
     photos = list(hazard.photos.all())
     replies = list(hazard.replies.all())
+    history = selectors.hazard_timeline(hazard)
     return {
         "hazard": hazard,
         "overdue_days": overdue_days(hazard, today),
         "before_photos": [p for p in photos if p.kind == HazardPhoto.Kind.BEFORE],
         "after_photos": [p for p in photos if p.kind == HazardPhoto.Kind.AFTER],
         "reply_photos": [p for r in replies for p in r.photos.all()],
-        "notices": list(hazard.notices.all()),
+        "notices": _with_chains(list(hazard.notices.all()), history),
         "replies": replies,
         "extensions": list(hazard.extensions.all()),
         "services": list(hazard.services.all()),
         "reports": list(hazard.reports.all()),
         "acceptances": list(hazard.acceptances.all()),
-        "timeline": timeline_rows(selectors.hazard_timeline(hazard)),
+        "timeline": timeline_rows(history),
         "actions": [(t, _action_url(hazard, t.action)) for t in lifecycle.allowed_actions(hazard, request.user,
                                                                                           today=today)],
         # Buttons left out because their conditions refuse them now, with the reason.
@@ -148,7 +150,7 @@ EVENT_DETAILS = [
     ("requested_deadline", _("Requested deadline")), ("days_overdue", _("Days overdue")),
     ("supervision_count", _("Supervisions")), ("addressee", _("Addressee")), ("report_date", _("Report date")),
     ("result", _("Result")), ("photos", _("Photos")), ("frozen_until", _("Whitelisted until")),
-    ("kind", _("Kind")), ("date", _("Date")),
+    ("kind", _("Kind")), ("date", _("Date")), ("via", _("Recorded through hazard")),
 ]
 RESULT_LABELS = {**dict(WorkOrderReply.Result.choices), **dict(HazardPhoto.Kind.choices)}
 
@@ -171,6 +173,15 @@ def timeline_rows(events) -> list[tuple]:
                             f"{display.stored_value(Hazard, field_name, new)}"))
         rows.append((event, details))
     return rows
+
+
+def _with_chains(notices, history) -> list:
+    """Each supervision notice with the earlier notices and deadlines it cites (from the history
+    already read: no query per notice)."""
+    for notice in notices:
+        if notice.kind == Notice.Kind.SUPERVISION:
+            notice.chain = selectors.deadline_chain(history, before=notice)
+    return notices
 
 
 def _action_url(hazard, action) -> str:
@@ -279,7 +290,7 @@ def site_contact(request, pk: int):
 class ActionForm:
     form_class: type
     call: Callable[..., Any]  # (hazard, data, user) -> the service's result
-    done: Any  # success message
+    done: Any  # success message, or a function of the service's result giving it
     form_kwargs: Callable[[Hazard], dict] = field(default=lambda hazard: {})
     initial: Callable[[Hazard], dict] = field(default=lambda hazard: {})
     template_hint: Any = ""
@@ -331,10 +342,11 @@ def _accept_kwargs(hazard):
 ACTION_FORMS: dict[str, ActionForm] = {
     Action.ACKNOWLEDGE: ActionForm(
         forms.AcknowledgeForm,
-        lambda h, d, u, v: _call(services.hazard_acknowledge, v, hazard=h, by=u,
+        lambda h, d, u, v: _call(services.notice_acknowledge, v, through=h, by=u,
                                  acknowledged_by_name=d["acknowledged_by_name"], signed_scan=d["signed_scan"]),
-        _("Acknowledgement of receipt recorded."),
+        lambda result: acknowledged_message(result),
         initial=lambda h: {"acknowledged_by_name": h.responsible_name},
+        form_kwargs=lambda h: {"together": _notice_together(h)},
     ),
     Action.SERVICE: ActionForm(
         forms.ServiceForm,
@@ -403,6 +415,30 @@ ACTION_FORMS: dict[str, ActionForm] = {
 }
 
 
+def _notice_together(hazard) -> list[str]:
+    """The other hazards of the hazard's notice, whose receipt is recorded with this one."""
+    notices = [n for n in hazard.notices.all() if n.kind == Notice.Kind.HAZARD]
+    if not notices:
+        return []
+    return list(notices[-1].hazards.exclude(pk=hazard.pk).order_by("number").values_list("number", flat=True))
+
+
+def _list_of(items) -> str:
+    return pgettext("list separator", ", ").join(items)
+
+
+def acknowledged_message(result: services.Acknowledgement) -> str:
+    """What one receipt did: the hazards of the notice that moved, and those left as they were."""
+    message = _("Acknowledgement of receipt recorded.")
+    if result.notice is not None and len(result.moved) > 1:
+        message = _("Acknowledgement of receipt of notice %(notice)s recorded for its hazards %(hazards)s.") % {
+            "notice": result.notice.number, "hazards": _list_of([h.number for h in result.moved])}
+    if result.left:
+        message = "{} {}".format(message, _("Already moved on and left as they are: %(hazards)s.") % {
+            "hazards": _list_of([f"{h.number} ({h.get_status_display()})" for h in result.left])})
+    return message
+
+
 def _call(service, version, **kwargs):
     """Call the service with the version the form was loaded with (the service compares it under
     the row lock and raises ChangedMeanwhile)."""
@@ -441,7 +477,7 @@ def hazard_action(request, pk: int, action: str):
         form = spec.form_class(request.POST, request.FILES, **spec.form_kwargs(hazard))
         if form.is_valid():
             try:
-                spec.call(hazard, form.cleaned_data, request.user, form.cleaned_data["expected_version"])
+                result = spec.call(hazard, form.cleaned_data, request.user, form.cleaned_data["expected_version"])
             except ChangedMeanwhile:
                 # Show the current state, and keep what the user typed, now against the current version.
                 hazard = selectors.hazard_get(user=request.user, pk=pk)
@@ -453,7 +489,7 @@ def hazard_action(request, pk: int, action: str):
             except ValidationError as exc:
                 _add_validation_errors(form, exc)
             else:
-                messages.success(request, spec.done)
+                messages.success(request, spec.done(result) if callable(spec.done) else spec.done)
                 return redirect("hazards:hazard_detail", hazard.pk)
         if request.FILES:
             messages.warning(request, FILES_AGAIN)

@@ -315,19 +315,16 @@ def _blank(image: CheckedFile) -> bool:
 
 @transaction.atomic
 def party_acknowledge(*, link: PartyLink, name: str, signature: CheckedFile, client: Client) -> list[Hazard]:
-    """Receipt of the notice (签收) by the party: every hazard of the notice still waiting for it is
-    acknowledged through hazards.services.hazard_acknowledge, the first with the acknowledged copy
-    of the notice (the original PDF with the drawn signature, a new document) as the signed scan."""
+    """Receipt of the notice (签收) by the party, through the same rule as the staff form
+    (hazards.services.notice_acknowledge): every hazard of the notice still waiting for it moves
+    together, with the acknowledged copy of the notice (the original PDF with the drawn signature,
+    a new document) as the signed scan. Returns the hazards that moved."""
     hazard_services._required(acknowledged_by_name=name)
     link = _lock_link(link)
     notice = link.notice
     if notice.kind != Notice.Kind.HAZARD:
         raise ActionRefused(_("Receipt is acknowledged on the hazard notice, not on a supervision notice."))
-    # Lock every hazard of the notice in primary-key order (as hazard_notify does): two
-    # acknowledgements at once queue here, and the second finds nothing left to acknowledge.
-    locked = list(Hazard.objects.select_for_update(of=("self",)).filter(notices=notice).order_by("pk"))
-    waiting = [h for h in locked if h.status == S.NOTIFIED]
-    if not waiting:
+    if not notice.hazards.filter(status=S.NOTIFIED).exists():
         raise ActionRefused(_("This notice has already been acknowledged."))
     scan = None
     if notice.acknowledged_at is None:
@@ -335,14 +332,10 @@ def party_acknowledge(*, link: PartyLink, name: str, signature: CheckedFile, cli
 
         pdf = render_acknowledged_copy(notice, name=name.strip(), at=timezone.now(), signature=signature)
         scan = ContentFile(pdf, name=f"{notice.number}-acknowledged.pdf")
-    done = []
-    for hazard in waiting:
-        hazard = hazard_services.hazard_acknowledge(hazard=hazard, acknowledged_by_name=name, by=None,
-                                                    signed_scan=scan)
-        scan = None  # one copy per notice: the first acknowledgement stores it
+    result = hazard_services.notice_acknowledge(notice=notice, acknowledged_by_name=name, by=None, signed_scan=scan)
+    for hazard in result.moved:
         _record(link=link, hazard=hazard, action=Action.ACKNOWLEDGE, name=name, client=client, signature=signature)
-        done.append(hazard)
-    return done
+    return result.moved
 
 
 @transaction.atomic
