@@ -2,6 +2,7 @@
 (隐患督导单). Rendered once when issued, stored with the SHA-256 of their bytes, never regenerated
 over: what the party received is exactly what the file holds."""
 
+import datetime
 import hashlib
 
 from django.core.files.base import ContentFile
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from org.documents import render_pdf
 
-from .models import Notice
+from .models import HazardEvent, Notice
+from .selectors import deadline_chain
 
 TEMPLATES = {
     Notice.Kind.HAZARD: "pdf/hazard_notice.html",
@@ -30,6 +32,8 @@ def notice_context(notice: Notice, hazards=None) -> dict:
     issued_at = notice.issued_at or timezone.now()
     cites = notice.cites
     return {
+        **notice_deadlines(notice, hazards),
+        **supervision_chain_context(notice, hazards),
         "notice": notice,
         "hazards": hazards,
         "site": notice.site,
@@ -61,3 +65,40 @@ def store_document(notice: Notice, pdf_bytes: bytes) -> None:
     notice.file.save(document_filename(notice), ContentFile(pdf_bytes), save=False)
     if notice.pk:
         notice.save(update_fields=["file", "sha256"])
+
+
+def notice_deadlines(notice: Notice, hazards) -> dict:
+    """The deadlines a notice prints, so that they never contradict each other (issue 11, fault 5).
+
+    Each hazard's row prints that hazard's own deadline as notified (`hazard.notice_deadline`:
+    read from its notify history row for a stored notice, so a later extension does not rewrite a
+    re-rendered copy). Under the table the notice states only what is true of every row:
+    "deadline: D" when all rows share D (a single hazard included), otherwise "each hazard by
+    the deadline in its row; the earliest is D". `notice.deadline` (the earliest) stays the notice's
+    date for reminders and the portal link."""
+    notified = {}
+    if notice.pk and notice.kind == Notice.Kind.HAZARD:
+        rows = HazardEvent.objects.filter(action="notify", data__notice_id=notice.pk).values_list("hazard_id", "data")
+        notified = {hazard_id: data.get("deadline") for hazard_id, data in rows}
+    for hazard in hazards:
+        stored = notified.get(hazard.pk)
+        hazard.notice_deadline = datetime.date.fromisoformat(stored) if stored else hazard.deadline
+    if notice.kind == Notice.Kind.SUPERVISION:
+        # One hazard, whose deadline is the notice's new deadline (printed under the table).
+        for hazard in hazards:
+            hazard.notice_deadline = notice.deadline
+    deadlines = sorted({h.notice_deadline for h in hazards if h.notice_deadline})
+    return {"deadlines_differ": len(deadlines) > 1,
+            "earliest_deadline": deadlines[0] if deadlines else notice.deadline}
+
+
+def supervision_chain_context(notice: Notice, hazards) -> dict:
+    """What a supervision notice cites (issue 11, fault 6): the deadline its days overdue count
+    from, and every earlier step that set the hazard's deadline (hazard notice, supervision
+    notices, approved extensions), each with its number, date and deadline. Read from the hazard's
+    history; for a notice being issued, everything before it."""
+    if notice.kind != Notice.Kind.SUPERVISION or not hazards:
+        return {}
+    hazard = hazards[0]
+    events = list(HazardEvent.objects.filter(hazard=hazard).order_by("at", "id"))
+    return {"chain": deadline_chain(events, before=notice if notice.pk else None)}

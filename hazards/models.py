@@ -222,6 +222,9 @@ class Notice(models.Model):
     cites = models.ForeignKey("self", verbose_name=_("cites notice"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="citing_notices")
     days_overdue = models.PositiveIntegerField(_("days overdue"), null=True, blank=True)
+    # The deadline those days count from: the one in force when the supervision was issued (the
+    # hazard notice's, an earlier supervision's or an approved extension's), printed beside them.
+    overdue_from = models.DateField(_("overdue since the deadline"), null=True, blank=True)
     escalation = models.TextField(_("escalation if ignored"), blank=True, **long_text())
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT,

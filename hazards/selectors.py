@@ -5,6 +5,7 @@ filter and sort on it with the (status, deadline) index."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -25,6 +26,42 @@ from .models import (
     ServiceRecord,
     WorkOrderReply,
 )
+
+
+@dataclass(frozen=True)
+class DeadlineStep:
+    """One step that set a hazard's deadline: a notice (number) or an approved extension (no number)."""
+
+    action: str  # the history action: notify, supervise or approve_extension
+    number: str
+    on: datetime.date
+    deadline: datetime.date | None
+
+
+_SETS_DEADLINE = {"notify": "deadline", "supervise": "new_deadline", "approve_extension": "new_deadline"}
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def deadline_chain(events, *, before=None) -> list[DeadlineStep]:
+    """The hazard's deadline steps in order, read from its history rows (`events`, in order: the
+    detail page's prefetch, or a query): the hazard notice, each supervision notice and each
+    approved extension, with the deadline each set. With `before` (a supervision notice), only the
+    steps before it: the chain that notice cites (issue 11, fault 6)."""
+    steps = []
+    for event in events:
+        data = event.data or {}
+        if before is not None and event.action == "supervise" and data.get("notice_id") == before.pk:
+            break
+        key = _SETS_DEADLINE.get(event.action)
+        if key is None:
+            continue
+        steps.append(DeadlineStep(action=event.action, number=data.get("notice") or "",
+                                  on=timezone.localdate(event.at), deadline=_date(data.get(key))))
+    return steps
+
 
 # Kept by name for callers of the selectors; the rule is hazards.rules.overdue_q.
 overdue_q = rules.overdue_q

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from hazards.lifecycle import Action, ActionRefused, ChangedMeanwhile, check, local_today
-from hazards.models import ExtensionRequest, Hazard, HazardPhoto, ReplyPhoto, WorkOrderReply
+from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardPhoto, ReplyPhoto, WorkOrderReply
+from hazards.selectors import deadline_chain
 from org import selectors as org_selectors
 from org.lockout import client_ip
 from org.once import once_per_token_for
@@ -194,8 +195,16 @@ def _page(request, link, *, bound: dict | None = None, status: int = 200, refusa
     acknowledge = None
     if notice.kind == notice.Kind.HAZARD and any(h.status == Hazard.Status.NOTIFIED for h in hazards):
         acknowledge = bound.get(("acknowledge", None)) or PartyAcknowledgeForm(auto_id="ack-%s")
+    deadlines = sorted({h.deadline for h in hazards if h.deadline})
+    chain = []
+    if notice.kind == notice.Kind.SUPERVISION and hazards:
+        # What the supervision notice cites (issue 11, fault 6): the earlier notices and deadlines.
+        chain = deadline_chain(HazardEvent.objects.filter(hazard=hazards[0]).order_by("at", "id"), before=notice)
     return render(request, "portal/notice.html", {
         "link": link, "notice": notice, "rows": rows, "acknowledge_form": acknowledge, "refusal": refusal,
+        # The header states only what is true of every hazard below (each row shows its own deadline).
+        "earliest_deadline": deadlines[0] if deadlines else notice.deadline, "deadlines_differ": len(deadlines) > 1,
+        "chain": chain,
         "expires_on": timezone.localdate(services.link_expires_at(link, hazards) - datetime.timedelta(seconds=1)),
         "today": local_today(), "min_date": (local_today() + datetime.timedelta(days=1)).isoformat(),
         "language": translation.get_language(),
