@@ -65,7 +65,8 @@ def notice_issued(notice: Notice, hazards) -> list:
             dedupe_key=dedupe_key(kind, Channel.SMS, notice, phone), recipient_address=phone,
             recipient_name=hazard.responsible_name, language=notice.language,
             context={"notice_number": notice.number, "hazard_number": first.number, "deadline": notice.deadline,
-                     "new_deadline": notice.deadline, "site_name": notice.site.name}))
+                     "new_deadline": notice.deadline, "site_name": notice.site.name,
+                     "deadlines_differ": len({h.deadline for h in hazards if h.deadline}) > 1}))
     return written
 
 

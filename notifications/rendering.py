@@ -147,6 +147,7 @@ SAMPLE_CONTEXT = {
     "hazard_number": "YH-2026-000123",
     "site_name": "江州化工有限公司",
     "deadline": datetime.date(2026, 12, 10),
+    "deadlines_differ": False,
     "new_deadline": datetime.date(2026, 12, 24),
     "notice_number": "GZ-2026-00042",
     "days": 3,

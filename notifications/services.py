@@ -335,6 +335,9 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None)
     # The notice's own class says which kind it is: notifications does not import hazards (layering).
     kind = Kind.NOTICE_ISSUED if notice.kind == notice.Kind.HAZARD else Kind.SUPERVISION_ISSUED
     first = notice.hazards.order_by("number").first()
+    # A notice over hazards with different deadlines names the earliest as such, never as the
+    # deadline of all (issue 11, fault 5).
+    differ = notice.hazards.exclude(deadline=None).values("deadline").distinct().count() > 1
     discriminators = [f"resend-{timezone.now():%Y%m%dT%H%M%S.%f}"] if resend else []
     key = dedupe_key(kind, Channel.EMAIL, notice, address, *discriminators)
     existing = Message.objects.filter(dedupe_key=key).first()
@@ -350,7 +353,8 @@ def notice_email_enqueue(*, notice, to: str = "", resend: bool = False, by=None)
         dedupe_key=key,
         recipient_address=address, recipient_name="" if to else notice.addressee, language=notice.language,
         context={"notice_number": notice.number, "site_name": notice.site.name, "deadline": notice.deadline,
-                 "new_deadline": notice.deadline, "hazard_number": first.number if first else "", **link},
+                 "new_deadline": notice.deadline, "hazard_number": first.number if first else "",
+                 "deadlines_differ": differ, **link},
         attachments=[notice_attachment(notice)],
     )
     if by is not None and message.was_created:

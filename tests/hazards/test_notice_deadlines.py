@@ -149,3 +149,18 @@ def test_the_portal_page_of_a_supervision_shows_what_it_cites(client, supervised
     for expected in (chain["original"].number, chain["first"].number, chain["d1"].isoformat()):
         assert expected in cited, expected
     assert f"(counted from the deadline {chain['d1'].isoformat()})" in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_e_mail_and_sms_name_the_earliest_deadline_as_the_earliest(two_deadlines, manager_a, monkeypatch,
+                                                                      language):
+    from notifications.models import Channel, Message
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf",
+                        lambda notice, hazards=None: b"%PDF-1.7 test " + notice.number.encode())
+    first, second = two_deadlines
+    notice = services.hazard_notify(hazards=[first, second], by=manager_a, language=language)
+    words = {"zh-hans": ("最早为", "最早整改期限"), "en": ("the earliest is", "first deadline")}[language]
+    for channel, earliest in zip((Channel.EMAIL, Channel.SMS), words, strict=True):
+        body = Message.objects.get(about_label=notice.number, channel=channel).body
+        assert earliest in body, body
