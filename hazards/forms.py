@@ -8,7 +8,6 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
 from org.validators import (
@@ -20,6 +19,7 @@ from org.validators import (
     validate_plausible_date,
 )
 from org.widgets import DateInput
+from org.wording import join_list
 
 from . import conflicts, rules
 from .models import Hazard, HazardPhoto, RiskCategory, WorkOrderReply
@@ -179,7 +179,7 @@ class AcknowledgeForm(VersionedForm):
             # Receipt is of the notice: say which other hazards move with this one.
             self.fields["acknowledged_by_name"].help_text = _(
                 "One signature covers the whole notice: its other hazards still awaiting acknowledgement (%(hazards)s) "
-                "move to rectification with this one.") % {"hazards": pgettext("list separator", ", ").join(together)}
+                "move to rectification with this one.") % {"hazards": join_list(together)}
 
 
 class ServiceForm(VersionedForm):

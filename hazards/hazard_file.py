@@ -42,6 +42,7 @@ from .models import (
     ServiceRecord,
     WorkOrderReply,
 )
+from .selectors import deadline_chain, hazard_timeline
 
 TEMPLATE = "hazards/pdf/hazard_file.html"
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -109,11 +110,23 @@ def documents(hazard: Hazard) -> list[Document]:
     documents of the reports to the authority (hashed from the stored file now)."""
     missing = _("stored file missing")
     rows = []
+    # The deadlines as this hazard's history gave them (a hazard notice over several hazards
+    # states the earliest of all as its own; a supervision cites its whole chain: issue 11).
+    history = hazard_timeline(hazard)
+    notified = {step.number: step.deadline for step in deadline_chain(history) if step.action == "notify"}
     for notice in hazard.notices.all():
         notes = [_("issued by %(person)s") % {"person": _person(notice.issued_by)}]
-        if notice.deadline:
-            notes.append(_("deadline %(date)s") % {"date": notice.deadline.isoformat()})
-        if notice.cites_id:
+        deadline = notified.get(notice.number) or notice.deadline
+        if deadline:
+            notes.append(_("deadline %(date)s") % {"date": deadline.isoformat()})
+        if notice.kind == Notice.Kind.SUPERVISION:
+            if notice.overdue_from:
+                notes.append(_("%(days)s days overdue, counted from the deadline %(date)s") % {
+                    "days": notice.days_overdue or 0, "date": notice.overdue_from.isoformat()})
+            cited = [step.number for step in deadline_chain(history, before=notice) if step.number]
+            if cited:
+                notes.append(_("cites %(number)s") % {"number": join_list(cited)})
+        elif notice.cites_id:
             notes.append(_("cites %(number)s") % {"number": notice.cites.number})
         if notice.acknowledged_at:
             notes.append(_("receipt acknowledged by %(name)s on %(date)s") % {

@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
@@ -27,6 +26,7 @@ from org.forms import parse_id
 from org.once import once_per_token
 from org.uploads import file_response
 from org.views import chosen_site, filtered_page
+from org.wording import join_list
 
 from . import conflicts, exports, forms, hazard_file, hooks, lifecycle, rules, selectors, services
 from . import ledger as ledger_table
@@ -423,19 +423,15 @@ def _notice_together(hazard) -> list[str]:
     return list(notices[-1].hazards.exclude(pk=hazard.pk).order_by("number").values_list("number", flat=True))
 
 
-def _list_of(items) -> str:
-    return pgettext("list separator", ", ").join(items)
-
-
 def acknowledged_message(result: services.Acknowledgement) -> str:
     """What one receipt did: the hazards of the notice that moved, and those left as they were."""
     message = _("Acknowledgement of receipt recorded.")
     if result.notice is not None and len(result.moved) > 1:
         message = _("Acknowledgement of receipt of notice %(notice)s recorded for its hazards %(hazards)s.") % {
-            "notice": result.notice.number, "hazards": _list_of([h.number for h in result.moved])}
+            "notice": result.notice.number, "hazards": join_list([h.number for h in result.moved])}
     if result.left:
         message = "{} {}".format(message, _("Already moved on and left as they are: %(hazards)s.") % {
-            "hazards": _list_of([f"{h.number} ({h.get_status_display()})" for h in result.left])})
+            "hazards": join_list([f"{h.number} ({h.get_status_display()})" for h in result.left])})
     return message
 
 

@@ -164,3 +164,19 @@ def test_the_e_mail_and_sms_name_the_earliest_deadline_as_the_earliest(two_deadl
     for channel, earliest in zip((Channel.EMAIL, Channel.SMS), words, strict=True):
         body = Message.objects.get(about_label=notice.number, channel=channel).body
         assert earliest in body, body
+
+
+def test_the_hazard_file_lists_what_each_supervision_cites(supervised_twice, manager_a, monkeypatch):
+    from hazards.hazard_file import documents, with_file_prefetch
+
+    monkeypatch.setattr("hazards.documents.render_notice_pdf",
+                        lambda notice, hazards=None: b"%PDF-1.7 test " + notice.number.encode())
+    chain = supervised_twice
+    second = _second(chain, manager_a, "en")
+    hazard = with_file_prefetch(Hazard.objects.all()).get(pk=chain["hazard"].pk)
+    with translation.override("en"):
+        notes = {row.number: row.note for row in documents(hazard)}
+    note = notes[second.number]
+    assert chain["original"].number in note and chain["first"].number in note
+    assert f"4 days overdue, counted from the deadline {chain['d1'].isoformat()}" in note
+    assert f"deadline {chain['d0'].isoformat()}" in notes[chain["original"].number]
