@@ -21,7 +21,10 @@ def _iso(value) -> str | None:
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
-def _record(hazard, action, *, by, from_status, actor_name="", comment="", **data) -> HazardEvent:
+def _record(hazard, action, *, by, from_status, actor_name="", comment="", effective_on=None, **data) -> HazardEvent:
+    # The day the action happened, for an action recorded from paper (lifecycle.RECORDED_FROM_PAPER;
+    # their services always pass it); other actions happen when entered (HazardEvent.effective_on).
+    data["effective_on"] = effective_on
     event = HazardEvent.objects.create(
         hazard=hazard, action=action, from_status=from_status or "", to_status=hazard.status, actor=by,
         # The name is a snapshot: the party acting (recorded by staff), else the signed-in user.
@@ -68,21 +71,25 @@ def hazard_notified(hazard, *, by, from_status, notice) -> HazardEvent:
 
 
 def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice, signed_scan: bool,
-                        via: str | None = None) -> HazardEvent:
-    """`via`: the hazard of the same notice the receipt was recorded through, when not this one."""
+                        via: str | None = None, acknowledged_on=None) -> HazardEvent:
+    """`via`: the hazard of the same notice the receipt was recorded through, when not this one;
+    `acknowledged_on`: the day signed (its effective date)."""
     return _record(hazard, Action.ACKNOWLEDGE, by=by, from_status=from_status, actor_name=acknowledged_by_name,
+                   effective_on=acknowledged_on,
                    notice=notice.number if notice else None, signed_scan=signed_scan or None,
                    recorded_by=_name(by) or None, via=via)
 
 
 def service_recorded(hazard, *, by, from_status, record) -> HazardEvent:
     return _record(hazard, Action.SERVICE, by=by, from_status=from_status, comment=record.description,
+                   effective_on=record.date,
                    service_id=record.pk, date=record.date)
 
 
 def extension_requested(hazard, *, by, from_status, extension) -> HazardEvent:
     return _record(hazard, Action.REQUEST_EXTENSION, by=by, from_status=from_status,
                    actor_name=extension.requested_by_name, comment=extension.reason, extension_id=extension.pk,
+                   effective_on=extension.requested_on,
                    old_deadline=extension.old_deadline, requested_deadline=extension.requested_deadline,
                    recorded_by=_name(by) or None)
 
@@ -90,7 +97,7 @@ def extension_requested(hazard, *, by, from_status, extension) -> HazardEvent:
 def extension_approved(hazard, *, by, from_status, extension, old_deadline) -> HazardEvent:
     return _record(hazard, Action.APPROVE_EXTENSION, by=by, from_status=from_status,
                    comment=extension.decision_comment, extension_id=extension.pk, old_deadline=old_deadline,
-                   new_deadline=hazard.deadline)
+                   new_deadline=hazard.deadline, requested_deadline=extension.requested_deadline)
 
 
 def extension_denied(hazard, *, by, from_status, extension) -> HazardEvent:
@@ -107,16 +114,19 @@ def hazard_supervised(hazard, *, by, from_status, notice, old_deadline, days_ove
 
 def hazard_reported(hazard, *, by, from_status, report) -> HazardEvent:
     return _record(hazard, Action.REPORT, by=by, from_status=from_status, comment=report.comment,
-                   report_id=report.pk, addressee=report.addressee, report_date=report.report_date)
+                   report_id=report.pk, addressee=report.addressee, report_date=report.report_date,
+                   effective_on=report.report_date)
 
 
 def reply_submitted(hazard, *, by, from_status, reply, photos: int) -> HazardEvent:
     return _record(hazard, Action.SUBMIT_REPLY, by=by, from_status=from_status, actor_name=reply.submitted_by_name,
-                   reply_id=reply.pk, result=reply.result, photos=photos or None, recorded_by=_name(by) or None)
+                   reply_id=reply.pk, result=reply.result, effective_on=reply.replied_on, photos=photos or None,
+                   recorded_by=_name(by) or None)
 
 
 def hazard_accepted(hazard, *, by, from_status, acceptance, whitelist_entry=None, photos: int = 0) -> HazardEvent:
     return _record(hazard, Action.ACCEPT, by=by, from_status=from_status, comment=acceptance.comment,
+                   effective_on=acceptance.checked_on,
                    acceptance_id=acceptance.pk, photos=photos or None,
                    whitelist_id=whitelist_entry.pk if whitelist_entry else None,
                    frozen_until=whitelist_entry.frozen_until if whitelist_entry else None)
@@ -124,6 +134,7 @@ def hazard_accepted(hazard, *, by, from_status, acceptance, whitelist_entry=None
 
 def hazard_rejected(hazard, *, by, from_status, acceptance) -> HazardEvent:
     return _record(hazard, Action.REJECT, by=by, from_status=from_status, comment=acceptance.comment,
+                   effective_on=acceptance.checked_on,
                    acceptance_id=acceptance.pk)
 
 

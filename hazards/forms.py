@@ -2,13 +2,13 @@
 hazards.services function (the view's job). Action forms carry `expected_version`, so a form
 loaded before someone else changed the hazard is refused as "changed meanwhile"."""
 
-import datetime
-
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import today_local
+from org.forms import DeadlineField
 from org.uploads import DOCUMENT, MultiplePhotoField, UploadField
 from org.validators import (
     LONG_TEXT_MAX,
@@ -18,7 +18,7 @@ from org.validators import (
     validate_past_date,
     validate_plausible_date,
 )
-from org.widgets import DateInput
+from org.widgets import DateInput, DeadlineInput
 from org.wording import join_list
 
 from . import conflicts, rules
@@ -58,10 +58,12 @@ class HazardFileForm(BootstrapMixin, forms.ModelForm):
                   *MAJOR_FIELDS]
         widgets = {
             "description": TEXT, "basis": forms.Textarea(attrs={"rows": 2}), "required_measures": TEXT,
-            "discovered_on": DATE, "deadline": DATE, "five_deadline": DATE,
+            "discovered_on": DATE, "deadline": DeadlineInput(), "five_deadline": DeadlineInput(),
             **{f: forms.Textarea(attrs={"rows": 2}) for f in MAJOR_FIELDS
                if f not in ("five_responsible_person", "five_funds", "five_deadline")},
         }
+        # A date, or "N working days" counted with China's holidays (org.forms.DeadlineField).
+        field_classes = {"deadline": DeadlineField, "five_deadline": DeadlineField}
 
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,7 +126,7 @@ class HazardRegisterForm(HazardFileForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["discovered_on"].initial = datetime.date.today
+        self.fields["discovered_on"].initial = today_local
 
 
 class HazardEditForm(HazardFileForm):
@@ -168,9 +170,17 @@ class NotifyForm(BootstrapMixin, forms.Form):
         return hazards
 
 
+def effective_date(label):
+    """The day a recorded action happened (on paper, on site): default today, never in the future
+    (the service checks it against the hazard's previous step)."""
+    return forms.DateField(label=label, widget=DATE, initial=today_local, validators=[validate_past_date],
+                           help_text=_("The date on the paper record, if it is entered later."))
+
+
 class AcknowledgeForm(VersionedForm):
     acknowledged_by_name = forms.CharField(label=_("Acknowledged by (name)"), max_length=PERSON_NAME_MAX,
                                            validators=[single_line])
+    acknowledged_on = effective_date(_("Date signed"))
     signed_scan = UploadField(label=_("Scan of the signed notice"), required=False, accept=DOCUMENT)
 
     def __init__(self, *args, together=(), **kwargs):
@@ -183,30 +193,35 @@ class AcknowledgeForm(VersionedForm):
 
 
 class ServiceForm(VersionedForm):
-    date = forms.DateField(label=_("Date"), widget=DATE, initial=datetime.date.today, validators=[validate_past_date])
+    date = forms.DateField(label=_("Date"), widget=DATE, initial=today_local, validators=[validate_past_date])
     description = forms.CharField(label=_("Service given"), widget=TEXT, max_length=LONG_TEXT_MAX)
 
 
 class ExtensionRequestForm(VersionedForm):
-    requested_deadline = forms.DateField(label=_("Requested deadline"), widget=DATE,
-                                         validators=[validate_plausible_date])
+    requested_deadline = DeadlineField(label=_("Requested deadline"), validators=[validate_plausible_date])
     reason = forms.CharField(label=_("Reason"), widget=TEXT, max_length=LONG_TEXT_MAX)
     requested_by_name = forms.CharField(label=_("Requested by (name)"), max_length=PERSON_NAME_MAX,
                                         validators=[single_line])
+    requested_on = effective_date(_("Date of the request"))
 
 
 class ExtensionDecisionForm(VersionedForm):
     comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
 
 
+class ExtensionApproveForm(ExtensionDecisionForm):
+    granted_deadline = DeadlineField(label=_("Granted deadline"), validators=[validate_plausible_date],
+                                       help_text=_("The requested deadline, unless you grant another one."))
+
+
 class SuperviseForm(VersionedForm):
-    new_deadline = forms.DateField(label=_("New deadline"), widget=DATE, validators=[validate_plausible_date])
+    new_deadline = DeadlineField(label=_("New deadline"), validators=[validate_plausible_date])
     language = forms.ChoiceField(label=_("Language of the notice"), choices=LANGUAGES)
 
 
 class ReportForm(VersionedForm):
     addressee = forms.CharField(label=_("Authority"), max_length=200, validators=[single_line])
-    report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=datetime.date.today,
+    report_date = forms.DateField(label=_("Report date"), widget=DATE, initial=today_local,
                                   validators=[validate_past_date])
     document = UploadField(label=_("Report document"), required=False, accept=DOCUMENT)
     comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
@@ -222,9 +237,11 @@ class ReplyForm(VersionedForm):
     next_measures = forms.CharField(label=_("Next rectification measures"), widget=TEXT, required=False,
                                     max_length=LONG_TEXT_MAX)
     photos = MultiplePhotoField(label=_("Photos after rectification"))
+    replied_on = effective_date(_("Date of the reply"))
 
 
 class AcceptForm(VersionedForm):
+    checked_on = effective_date(_("Date of the acceptance check"))
     comment = forms.CharField(label=_("Comment"), widget=TEXT, required=False, max_length=LONG_TEXT_MAX)
     self_evaluation = forms.CharField(label=_("Self-evaluation"), widget=TEXT, required=False,
                                       max_length=LONG_TEXT_MAX)
@@ -254,6 +271,10 @@ class AcceptForm(VersionedForm):
 
 class ReasonForm(VersionedForm):
     reason = forms.CharField(label=_("Reason"), widget=TEXT, max_length=LONG_TEXT_MAX)
+
+
+class RejectForm(ReasonForm):
+    checked_on = effective_date(_("Date of the acceptance check"))
 
 
 class CommentForm(VersionedForm):

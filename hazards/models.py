@@ -1,11 +1,13 @@
 """One hazard, one file (一患一档): the hazard row, everything issued or received about it, and an
 immutable history. Lifecycle changes go through hazards.services only (see hazards.lifecycle)."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.models import AppendOnlyModel, StatusEventLabels
@@ -195,6 +197,15 @@ class HazardEvent(StatusEventLabels, AppendOnlyModel):
         return f"{self.hazard} · {self.action_display}"
 
     @property
+    def effective_on(self) -> datetime.date:
+        """The day the action happened (on paper, on site), which may be before it was entered
+        (`at`). Rows written before effective dates existed have none: their day is the entered one."""
+        day = (self.data or {}).get("effective_on")
+        if day:
+            return datetime.date.fromisoformat(day)
+        return timezone.localdate(self.at) if self.at else None
+
+    @property
     def action_display(self) -> str:
         from .lifecycle import Action  # the action names live with the transition table
 
@@ -232,7 +243,10 @@ class Notice(models.Model):
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     file = ScopedFileField(_("document"), upload_to="notices/%Y/%m/", url_name="hazards:notice_file")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # Entered at (acknowledged_at) and the day signed on paper (acknowledged_on), which may be earlier.
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_on = models.DateField(_("acknowledgement date"), null=True, blank=True,
+                                       validators=[validate_past_date])
     acknowledged_by_name = models.CharField(_("acknowledged by"), max_length=PERSON_NAME_MAX, blank=True,
                                             validators=[single_line])
     signed_scan = ScopedFileField(_("signed scan"), upload_to="notices/signed/%Y/%m/", blank=True, accept="document",
@@ -265,6 +279,8 @@ class WorkOrderReply(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    # The date of the reply (on paper when staff record it later); submitted_at is when it was entered.
+    replied_on = models.DateField(_("reply date"), null=True, blank=True, validators=[validate_past_date])
 
     class Meta:
         verbose_name = _("work-order reply")
@@ -301,6 +317,11 @@ class ExtensionRequest(models.Model):
     reason = models.TextField(_("reason"), **long_text())
     requested_by_name = models.CharField(_("requested by"), max_length=PERSON_NAME_MAX, validators=[single_line])
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # The date of the request (a letter or a call recorded later); requested_at is when it was entered.
+    requested_on = models.DateField(_("request date"), null=True, blank=True, validators=[validate_past_date])
+    # What the approver granted: the requested deadline unless they chose another one.
+    granted_deadline = models.DateField(_("granted deadline"), null=True, blank=True,
+                                        validators=[validate_plausible_date])
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
@@ -376,6 +397,8 @@ class Acceptance(models.Model):
     government_acceptance = models.TextField(_("government acceptance"), blank=True, **long_text())
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
+    # The day of the on-site acceptance check (accepted or rejected); `at` is when it was entered.
+    checked_on = models.DateField(_("acceptance date"), null=True, blank=True, validators=[validate_past_date])
 
     class Meta:
         verbose_name = _("acceptance")

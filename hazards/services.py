@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -162,6 +162,39 @@ def _check_after_discovery(hazard: Hazard, field: str, value) -> None:
                             gettext_lazy("The date cannot be before the hazard was discovered (%(date)s)."))
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}) from None
+
+
+# Effective dates. Actions RECORDED FROM PAPER or the site, entered after the fact, take the day
+# they happened (default today): acknowledgement (签收, the signed notice), service, extension
+# request (the party's letter or call), report to the authority, reply (回复), acceptance and its
+# rejection (验收). LIVE actions are the signed-in user's own act in the system and happen when
+# entered: register (its day is the discovery), edit, notify and supervise (the documents are
+# issued and dated now), the extension decision, close (销号), void, photos. The portal's party
+# acts live too (today), stored the same way.
+
+def _previous_step(hazard):
+    """The history row of the step that brought the hazard to its current status."""
+    return (hazard.events.exclude(from_status=F("to_status")).order_by("-at", "-id")
+            .only("action", "at", "data").first())
+
+
+def _effective(hazard, field: str, day: datetime.date | None) -> datetime.date:
+    """The effective date of an action recorded on `hazard` (locked): today unless given; never in
+    the future, never before the hazard's previous step, never before its discovery. Refusals are
+    keyed by the form field `field`."""
+    today = local_today()
+    if day is None:
+        return today
+    if day > today:
+        raise ValidationError({field: _("The date %(date)s is in the future: enter the day it happened.")
+                               % {"date": day.isoformat()}})
+    step = _previous_step(hazard)
+    if step is not None and day < step.effective_on:
+        raise ValidationError({field: _("The date cannot be before the hazard's previous step, “%(step)s” on "
+                                        "%(date)s.") % {"step": step.action_display,
+                                                        "date": step.effective_on.isoformat()}})
+    _check_after_discovery(hazard, field, day)
+    return day
 
 
 def _issuing_unit(by, site):
@@ -430,23 +463,27 @@ class Acknowledgement:
 
 
 @transaction.atomic
-def hazard_acknowledge(*, hazard, acknowledged_by_name, by, signed_scan=None, expected_version=None) -> Hazard:
+def hazard_acknowledge(*, hazard, acknowledged_by_name, by, signed_scan=None, expected_version=None,
+                       acknowledged_on: datetime.date | None = None) -> Hazard:
     """Receipt of the notice (签收), recorded through one of its hazards (staff form, with a scan
     of the signed notice). The receipt is of the notice: see notice_acknowledge."""
     return notice_acknowledge(through=hazard, acknowledged_by_name=acknowledged_by_name, by=by,
-                              signed_scan=signed_scan, expected_version=expected_version).hazard
+                              signed_scan=signed_scan, expected_version=expected_version,
+                              acknowledged_on=acknowledged_on).hazard
 
 
 @transaction.atomic
 def notice_acknowledge(*, acknowledged_by_name, by, notice=None, through=None, signed_scan=None,
-                       expected_version=None) -> Acknowledgement:
+                       expected_version=None, acknowledged_on: datetime.date | None = None) -> Acknowledgement:
     """Receipt of a hazard notice (签收): one signature covers the whole notice, so every hazard of
     it still awaiting acknowledgement moves to rectification together, each with its row locked,
     its version raised and its own history row, in this one transaction. The staff form passes
     `through` (the hazard page it was opened on, checked against `expected_version`; the notice is
     that hazard's hazard notice); the party's portal passes `notice` (by=None). A hazard of the
     notice that someone else already moved on (acknowledged, replied, voided…) is left alone and
-    listed in the result's `left`. The notice keeps its first receipt."""
+    listed in the result's `left`. The notice keeps its first receipt. `acknowledged_on`: the day
+    signed (recorded from paper; default today, the portal's party acting live), checked against
+    every moved hazard's previous step."""
     _required(acknowledged_by_name=acknowledged_by_name)
     name = acknowledged_by_name.strip()
     if signed_scan is not None:
@@ -475,12 +512,16 @@ def notice_acknowledge(*, acknowledged_by_name, by, notice=None, through=None, s
         moved.append(hazard)
     if not moved:
         raise ActionRefused(_("This notice has already been acknowledged."))
+    day = None
+    for hazard in moved:
+        day = _effective(hazard, "acknowledged_on", acknowledged_on)
     if notice is not None:
         # Read again under the hazards' locks: an earlier receipt of this notice stays the first.
-        notice.refresh_from_db(fields=["acknowledged_at", "acknowledged_by_name", "signed_scan"])
+        notice.refresh_from_db(fields=["acknowledged_at", "acknowledged_by_name", "signed_scan", "acknowledged_on"])
     if notice is not None and notice.acknowledged_at is None:
         notice.acknowledged_at, notice.acknowledged_by_name = timezone.now(), name
-        fields = ["acknowledged_at", "acknowledged_by_name"]
+        notice.acknowledged_on = day
+        fields = ["acknowledged_at", "acknowledged_by_name", "acknowledged_on"]
         if signed_scan is not None:
             notice.signed_scan.save(signed_scan.name, signed_scan, save=False)
             fields.append("signed_scan")
@@ -490,7 +531,7 @@ def notice_acknowledge(*, acknowledged_by_name, by, notice=None, through=None, s
         hazard.status = S.RECTIFYING
         _save(hazard, ["status"])
         events.hazard_acknowledged(hazard, by=by, from_status=from_status, notice=notice, acknowledged_by_name=name,
-                                   signed_scan=signed_scan is not None,
+                                   signed_scan=signed_scan is not None, acknowledged_on=day,
                                    via=through.number if through is not None and hazard.pk != through.pk else None)
     return Acknowledgement(notice=notice, hazard=through_locked, moved=moved, left=left)
 
@@ -501,7 +542,7 @@ def hazard_record_service(*, hazard, date, description, by, expected_version=Non
     hazard = _lock(hazard, Action.SERVICE, by, expected_version=expected_version)
     if date > local_today():
         raise ValidationError({"date": _("A service cannot be recorded for a future date.")})
-    _check_after_discovery(hazard, "date", date)
+    _effective(hazard, "date", date)
     record = ServiceRecord(hazard=hazard, date=date, description=description.strip(), by=by)
     record.full_clean()
     record.save()
@@ -514,9 +555,12 @@ def hazard_record_service(*, hazard, date, description, by, expected_version=Non
 
 @transaction.atomic
 def hazard_request_extension(*, hazard, requested_deadline, reason, requested_by_name, by,
-                             expected_version=None) -> ExtensionRequest:
+                             expected_version=None, requested_on: datetime.date | None = None) -> ExtensionRequest:
+    """The party's request for a later deadline; `requested_on`: the day they asked (recorded from
+    their letter or call; default today)."""
     _required(requested_deadline=requested_deadline, reason=reason, requested_by_name=requested_by_name)
     hazard = _lock(hazard, Action.REQUEST_EXTENSION, by, expected_version=expected_version)
+    requested_on = _effective(hazard, "requested_on", requested_on)
     if requested_deadline <= hazard.deadline:
         raise ValidationError({"requested_deadline": _("The requested deadline must be later than the current "
                                                        "deadline %(deadline)s.")
@@ -524,7 +568,8 @@ def hazard_request_extension(*, hazard, requested_deadline, reason, requested_by
     if requested_deadline <= local_today():
         raise ValidationError({"requested_deadline": _("The requested deadline must be in the future.")})
     extension = ExtensionRequest(hazard=hazard, old_deadline=hazard.deadline, requested_deadline=requested_deadline,
-                                 reason=reason.strip(), requested_by_name=requested_by_name.strip())
+                                 reason=reason.strip(), requested_by_name=requested_by_name.strip(),
+                                 requested_on=requested_on)
     extension.full_clean()
     extension.save()
     _save(hazard, [])
@@ -533,9 +578,10 @@ def hazard_request_extension(*, hazard, requested_deadline, reason, requested_by
 
 
 @transaction.atomic
-def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_version=None) -> ExtensionRequest:
-    """Approve (the hazard's deadline becomes the requested one) or deny. The old deadline stays
-    on the request and in the event, so both deadlines are kept."""
+def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_version=None,
+                            granted_deadline: datetime.date | None = None) -> ExtensionRequest:
+    """Approve (the hazard's deadline becomes `granted_deadline`, by default the requested one) or
+    deny. The old, requested and granted deadlines stay on the request and in the event."""
     action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
     if not approve:
         _required(comment=comment)
@@ -543,14 +589,24 @@ def hazard_decide_extension(*, extension, approve: bool, comment, by, expected_v
     extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
     if extension.status != ExtensionRequest.Status.PENDING:
         raise ChangedMeanwhile(_("This extension request was already decided meanwhile."))
+    if approve:
+        granted_deadline = granted_deadline or extension.requested_deadline
+        # Validated like any deadline typed: a real date, in the future, later than the current one.
+        if granted_deadline <= local_today():
+            raise ValidationError({"granted_deadline": _("The granted deadline must be in the future.")})
+        if granted_deadline <= hazard.deadline:
+            raise ValidationError({"granted_deadline": _("The granted deadline must be later than the current "
+                                                         "deadline %(deadline)s.")
+                                   % {"deadline": hazard.deadline.isoformat()}})
+        extension.granted_deadline = granted_deadline
     extension.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.DENIED
     extension.decided_by, extension.decided_at = by, timezone.now()
     extension.decision_comment = (comment or "").strip()
     extension.full_clean()
-    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "granted_deadline"])
     old_deadline = hazard.deadline
     if approve:
-        hazard.deadline = extension.requested_deadline
+        hazard.deadline = extension.granted_deadline
         _save(hazard, ["deadline"])
         events.extension_approved(hazard, by=by, from_status=hazard.status, extension=extension,
                                   old_deadline=old_deadline)
@@ -631,7 +687,7 @@ def hazard_report(*, hazard, addressee, report_date, by, document=None, comment=
     hazard = _lock(hazard, Action.REPORT, by, expected_version=expected_version)
     if report_date > local_today():
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})
-    _check_after_discovery(hazard, "report_date", report_date)
+    _effective(hazard, "report_date", report_date)
     report = AuthorityReport(hazard=hazard, addressee=addressee.strip(), report_date=report_date,
                              comment=(comment or "").strip(), by=by)
     if document is not None:
@@ -647,13 +703,16 @@ def hazard_report(*, hazard, addressee, report_date, by, document=None, comment=
 
 @transaction.atomic
 def hazard_submit_reply(*, hazard, cause, handling, result, submitted_by_name, by, next_measures="", photos=(),
-                        expected_version=None) -> WorkOrderReply:
+                        expected_version=None, replied_on: datetime.date | None = None) -> WorkOrderReply:
+    """The party's work-order reply (回复); `replied_on`: the date of the reply (recorded from paper;
+    default today)."""
     _required(cause=cause, handling=handling, result=result, submitted_by_name=submitted_by_name)
     photos = _checked(photos, PHOTO, "photos")
     hazard = _lock(hazard, Action.SUBMIT_REPLY, by, expected_version=expected_version)
+    replied_on = _effective(hazard, "replied_on", replied_on)
     reply = WorkOrderReply(hazard=hazard, cause=cause.strip(), handling=handling.strip(), result=result,
                            next_measures=(next_measures or "").strip(), submitted_by_name=submitted_by_name.strip(),
-                           recorded_by=by)
+                           recorded_by=by, replied_on=replied_on)
     reply.full_clean()
     reply.save()
     for image in photos:
@@ -667,11 +726,14 @@ def hazard_submit_reply(*, hazard, cause, handling, result, submitted_by_name, b
 
 @transaction.atomic
 def hazard_accept(*, hazard, by, comment="", self_evaluation="", expert_evaluation="", government_acceptance="",
-                  whitelist_until=None, after_photos=(), expected_version=None) -> Acceptance:
+                  whitelist_until=None, after_photos=(), expected_version=None,
+                  checked_on: datetime.date | None = None) -> Acceptance:
     """On-site acceptance (验收). A reply of "no action needed" verified here may put the source
-    item on the site's whitelist until `whitelist_until` (freeze period)."""
+    item on the site's whitelist until `whitelist_until` (freeze period). `checked_on`: the day of
+    the check on site (recorded from paper; default today)."""
     after_photos = _checked(after_photos, PHOTO, "photos")
     hazard = _lock(hazard, Action.ACCEPT, by, expected_version=expected_version)
+    checked_on = _effective(hazard, "checked_on", checked_on)
     if hazard.severity == Hazard.Severity.MAJOR:
         missing = {k: _("A major hazard's acceptance records this evaluation.")
                    for k, v in {"self_evaluation": self_evaluation, "expert_evaluation": expert_evaluation}.items()
@@ -684,7 +746,8 @@ def hazard_accept(*, hazard, by, comment="", self_evaluation="", expert_evaluati
     acceptance = Acceptance(hazard=hazard, result=Acceptance.Result.ACCEPTED, comment=(comment or "").strip(),
                             self_evaluation=(self_evaluation or "").strip(),
                             expert_evaluation=(expert_evaluation or "").strip(),
-                            government_acceptance=(government_acceptance or "").strip(), by=by)
+                            government_acceptance=(government_acceptance or "").strip(), by=by,
+                            checked_on=checked_on)
     acceptance.full_clean()
     acceptance.save()
     for image in after_photos:
@@ -715,10 +778,13 @@ def _whitelist_from(hazard, frozen_until, by) -> WhitelistEntry:
 
 
 @transaction.atomic
-def hazard_reject(*, hazard, reason, by, expected_version=None) -> Acceptance:
+def hazard_reject(*, hazard, reason, by, expected_version=None, checked_on: datetime.date | None = None) -> Acceptance:
+    """Acceptance refused on site: back to rectification. `checked_on` as for hazard_accept."""
     _required(reason=reason)
     hazard = _lock(hazard, Action.REJECT, by, expected_version=expected_version)
-    acceptance = Acceptance(hazard=hazard, result=Acceptance.Result.REJECTED, comment=reason.strip(), by=by)
+    checked_on = _effective(hazard, "checked_on", checked_on)
+    acceptance = Acceptance(hazard=hazard, result=Acceptance.Result.REJECTED, comment=reason.strip(), by=by,
+                            checked_on=checked_on)
     acceptance.full_clean()
     acceptance.save()
     from_status = hazard.status

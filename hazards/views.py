@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audits.models import Inspection
+from core.dates import local_day
 from org import display
 from org import selectors as org_selectors
 from org.forms import parse_id
@@ -161,6 +162,9 @@ def timeline_rows(events) -> list[tuple]:
     rows = []
     for event in events:
         event.action_label = action_labels.get(event.action, event.action)
+        # "entered … · effective …": for an action recorded from paper, or any whose day differs.
+        event.show_effective = (event.action in lifecycle.RECORDED_FROM_PAPER
+                                or event.effective_on != local_day(event.at))
         event.from_label = status_labels.get(event.from_status, "")
         event.to_label = status_labels.get(event.to_status, "")
         data = event.data or {}
@@ -303,6 +307,11 @@ def _pending_extension(hazard):
     return pending[0]
 
 
+def _requested_deadline(hazard):
+    pending = [e for e in hazard.extensions.all() if e.status == "pending"]
+    return pending[0].requested_deadline if pending else None
+
+
 def _last_reply(hazard) -> WorkOrderReply | None:
     replies = list(hazard.replies.all())
     return replies[-1] if replies else None
@@ -320,7 +329,7 @@ def _accept(hazard, data, user, version):
     return _call(services.hazard_accept, version, hazard=hazard, by=user, comment=data["comment"],
                  self_evaluation=data.get("self_evaluation", ""), expert_evaluation=data.get("expert_evaluation", ""),
                  government_acceptance=data.get("government_acceptance", ""), whitelist_until=whitelist_until,
-                 after_photos=data["photos"])
+                 after_photos=data["photos"], checked_on=data["checked_on"])
 
 
 def _add_photos(hazard, data, user, version):
@@ -343,7 +352,8 @@ ACTION_FORMS: dict[str, ActionForm] = {
     Action.ACKNOWLEDGE: ActionForm(
         forms.AcknowledgeForm,
         lambda h, d, u, v: _call(services.notice_acknowledge, v, through=h, by=u,
-                                 acknowledged_by_name=d["acknowledged_by_name"], signed_scan=d["signed_scan"]),
+                                 acknowledged_by_name=d["acknowledged_by_name"], signed_scan=d["signed_scan"],
+                                 acknowledged_on=d["acknowledged_on"]),
         lambda result: acknowledged_message(result),
         initial=lambda h: {"acknowledged_by_name": h.responsible_name},
         form_kwargs=lambda h: {"together": _notice_together(h)},
@@ -358,15 +368,16 @@ ACTION_FORMS: dict[str, ActionForm] = {
         forms.ExtensionRequestForm,
         lambda h, d, u, v: _call(services.hazard_request_extension, v, hazard=h, by=u,
                                  requested_deadline=d["requested_deadline"], reason=d["reason"],
-                                 requested_by_name=d["requested_by_name"]),
+                                 requested_by_name=d["requested_by_name"], requested_on=d["requested_on"]),
         _("Extension request recorded."),
         initial=lambda h: {"requested_by_name": h.responsible_name},
     ),
     Action.APPROVE_EXTENSION: ActionForm(
-        forms.ExtensionDecisionForm,
+        forms.ExtensionApproveForm,
         lambda h, d, u, v: _call(services.hazard_decide_extension, v, extension=_pending_extension(h),
-                                 approve=True, comment=d["comment"], by=u),
+                                 approve=True, comment=d["comment"], by=u, granted_deadline=d["granted_deadline"]),
         _("Extension approved: the deadline was moved."),
+        initial=lambda h: {"granted_deadline": _requested_deadline(h)},
     ),
     Action.DENY_EXTENSION: ActionForm(
         forms.ExtensionDecisionForm,
@@ -391,14 +402,16 @@ ACTION_FORMS: dict[str, ActionForm] = {
         forms.ReplyForm,
         lambda h, d, u, v: _call(services.hazard_submit_reply, v, hazard=h, by=u, cause=d["cause"],
                                  handling=d["handling"], result=d["result"], next_measures=d["next_measures"],
-                                 submitted_by_name=d["submitted_by_name"], photos=d["photos"]),
+                                 submitted_by_name=d["submitted_by_name"], photos=d["photos"],
+                                 replied_on=d["replied_on"]),
         _("Work-order reply recorded; the hazard awaits acceptance."),
         initial=lambda h: {"submitted_by_name": h.responsible_name},
     ),
     Action.ACCEPT: ActionForm(forms.AcceptForm, _accept, _("Rectification accepted."), form_kwargs=_accept_kwargs),
     Action.REJECT: ActionForm(
-        forms.ReasonForm,
-        lambda h, d, u, v: _call(services.hazard_reject, v, hazard=h, by=u, reason=d["reason"]),
+        forms.RejectForm,
+        lambda h, d, u, v: _call(services.hazard_reject, v, hazard=h, by=u, reason=d["reason"],
+                                 checked_on=d["checked_on"]),
         _("Acceptance rejected: the hazard is back in rectification."),
     ),
     Action.CLOSE: ActionForm(

@@ -7,9 +7,13 @@ with the same markup as Django's templates (tests compare the two) and hands eve
 to the templates.
 """
 
+from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape as escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from .widgets import DeadlineInput, WorkingDays
 
 ID_MAX = 2**63 - 1  # the largest id (and version) a database stores
 
@@ -69,3 +73,53 @@ class FastWidgetRenderer(DjangoTemplates):
 
 
 FAST_WIDGETS = FastWidgetRenderer()
+
+
+def working_days_date(value):
+    """The date "N working days" (org.widgets.WorkingDays) gives from today, or None when the text
+    is not a working-day expression or its year's calendar is unknown."""
+    from core.dates import WorkingDaysUnknown, parse_working_days, today_local, working_days_after
+
+    try:
+        n = parse_working_days(value)
+        return working_days_after(today_local(), n) if n else None
+    except (ValueError, WorkingDaysUnknown):
+        return None
+
+
+class DeadlineField(forms.DateField):
+    """A deadline typed as a date or as "N working days" (also "N wd", "N 个工作日"), counted from
+    today by core.dates.working_days_after. The computed date is shown before anything is saved:
+    the preview fills it in while typing (static/js/app.js); without it, the form comes back with
+    the date filled in and a note, and the same date sent again is taken."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DeadlineInput())
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        from core.dates import WorkingDaysUnknown, parse_working_days, today_local, working_days_after
+
+        if not isinstance(value, WorkingDays):
+            return super().to_python(value)
+        try:
+            n = parse_working_days(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="working_days") from None
+        if n is None:
+            raise forms.ValidationError(_("Write the working days as “5 working days” or “5 个工作日”."),
+                                        code="working_days")
+        today = today_local()
+        try:
+            computed = working_days_after(today, n)
+        except WorkingDaysUnknown as exc:
+            raise forms.ValidationError(str(exc), code="working_days_unknown") from None
+        typed = super().to_python(value.date) if value.date else None
+        if typed != computed:
+            # Never saved unseen: the form shows the date (the widget fills it in) and asks again.
+            raise forms.ValidationError(
+                _("%(n)d working days from today (%(today)s) is %(date)s, public holidays skipped: the date is "
+                  "filled in; check it and save again.") % {"n": n, "today": today.isoformat(),
+                                                             "date": computed.isoformat()},
+                code="working_days_computed")
+        return computed

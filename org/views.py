@@ -178,3 +178,26 @@ def set_language(request):
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     return response
+
+
+@login_required
+def working_days(request):
+    """The preview of "N working days" typed beside a deadline (org.widgets.DeadlineInput): the
+    date it gives from today, with a note, or the reason it cannot be counted."""
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    from core.dates import WorkingDaysUnknown, parse_working_days, today_local, working_days_after
+
+    text = request.GET.get("q", "")[:40]
+    try:
+        n = parse_working_days(text)
+        if n is None:
+            return JsonResponse({"error": _("Write the working days as “5 working days” or “5 个工作日”.")})
+        today = today_local()
+        day = working_days_after(today, n)
+    except (ValueError, WorkingDaysUnknown) as exc:
+        return JsonResponse({"error": str(exc)})
+    return JsonResponse({"date": day.isoformat(), "note": _(
+        "%(n)d working days from today (%(today)s): %(date)s, public holidays skipped.")
+        % {"n": n, "today": today.isoformat(), "date": day.isoformat()}})

@@ -110,4 +110,29 @@
       window.setTimeout(function () { button.disabled = true; }, 0);
     }
   });
+  // <input data-working-days="url" data-date-input="id">: "5 working days" (or "5 个工作日") typed
+  // beside a deadline is counted by the server (China's holidays and adjusted working days) and
+  // the date input is filled with the result, shown in the note below before anything is saved.
+  var workingDaysTimer = null;
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-working-days]")) { return; }
+    var dateInput = document.getElementById(box.dataset.dateInput);
+    var note = document.getElementById(box.id + "_note");
+    window.clearTimeout(workingDaysTimer);
+    if (!box.value.trim()) { if (note) { note.textContent = ""; note.classList.remove("text-danger"); } return; }
+    workingDaysTimer = window.setTimeout(function () {
+      var url = box.dataset.workingDays + "?q=" + encodeURIComponent(box.value);
+      fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answer.date && dateInput) { dateInput.value = answer.date; }
+          if (note) {
+            note.textContent = answer.note || answer.error || "";
+            note.classList.toggle("text-danger", !!answer.error);
+          }
+        })
+        .catch(function () { /* the form still computes it on saving */ });
+    }, 250);
+  });
 })();

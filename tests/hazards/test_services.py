@@ -301,7 +301,8 @@ def test_extension_approval_keeps_both_deadlines(site_a, inspector_a, manager_a,
     assert (extension.status, extension.old_deadline, extension.decided_by) == ("approved", old, manager_a)
     event = hazard.events.latest("id")
     assert event.data == {"extension_id": extension.pk, "old_deadline": old.isoformat(),
-                          "new_deadline": (old + 20 * DAY).isoformat()}
+                          "new_deadline": (old + 20 * DAY).isoformat(),
+                          "requested_deadline": (old + 20 * DAY).isoformat()}
     with pytest.raises(ActionRefused):  # decided already: nothing pending any more
         services.hazard_decide_extension(extension=extension, approve=False, comment="x", by=manager_a)
 
