@@ -173,8 +173,9 @@ class NotifyForm(BootstrapMixin, forms.Form):
 def effective_date(label):
     """The day a recorded action happened (on paper, on site): default today, never in the future
     (the service checks it against the hazard's previous step)."""
+    # Not required: left empty it is today (the services' default), as when the form opened.
     return forms.DateField(label=label, widget=DATE, initial=today_local, validators=[validate_past_date],
-                           help_text=_("The date on the paper record, if it is entered later."))
+                           required=False, help_text=_("The date on the paper record, if it is entered later."))
 
 
 class AcknowledgeForm(VersionedForm):
@@ -210,7 +211,8 @@ class ExtensionDecisionForm(VersionedForm):
 
 
 class ExtensionApproveForm(ExtensionDecisionForm):
-    granted_deadline = DeadlineField(label=_("Granted deadline"), validators=[validate_plausible_date],
+    # Not required: empty grants the requested deadline (filled in when the form opens).
+    granted_deadline = DeadlineField(label=_("Granted deadline"), validators=[validate_plausible_date], required=False,
                                        help_text=_("The requested deadline, unless you grant another one."))
 
 

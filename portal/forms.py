@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hazards.forms import BootstrapMixin, ExtensionRequestForm, ReplyForm
 from org.validators import PERSON_NAME_MAX, single_line
+from org.widgets import DateInput
 
 from .services import SIGNATURE_MAX_CHARS
 
@@ -22,9 +23,14 @@ class PartyExtensionForm(ExtensionRequestForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["requested_by_name"].label = _("Your name")
+        # The party acts live: the date of the request is today (no date to back-date). The
+        # working-days preview needs a staff login, so the party types the date itself.
+        del self.fields["requested_on"]
+        self.fields["requested_deadline"].widget = DateInput(attrs={"class": "form-control"})
 
 
 class PartyReplyForm(ReplyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["submitted_by_name"].label = _("Your name")
+        del self.fields["replied_on"]  # the party replies live: today

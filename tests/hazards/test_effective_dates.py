@@ -162,3 +162,44 @@ def test_approval_without_a_date_grants_the_requested_one(notified, inspector_a,
     notified.refresh_from_db()
     assert notified.deadline == d + 30 * DAY
     assert extension.__class__.objects.get(pk=extension.pk).granted_deadline == d + 30 * DAY
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+def test_the_acknowledge_form_records_the_date_signed(client, notified, inspector_a):
+    from django.urls import reverse
+
+    client.force_login(inspector_a)
+    url = reverse("hazards:hazard_action", args=[notified.pk, "acknowledge"])
+    page = client.get(url).content.decode()
+    assert f'name="acknowledged_on" value="{today().isoformat()}"' in page  # today by default
+    # A date in the future is refused on its field, nothing saved
+    response = client.post(url, {"expected_version": notified.version, "acknowledged_by_name": "王建国",
+                                 "acknowledged_on": (today() + DAY).isoformat()})
+    assert response.status_code == 200 and response.context["form"].errors["acknowledged_on"]
+    assert not notified.events.filter(action="acknowledge").exists()
+    # Yesterday's paper: recorded with yesterday, and the timeline says both
+    yesterday = today() - DAY
+    response = client.post(url, {"expected_version": notified.version, "acknowledged_by_name": "王建国",
+                                 "acknowledged_on": yesterday.isoformat()})
+    assert response.status_code == 302
+    body = client.get(reverse("hazards:hazard_detail", args=[notified.pk])).content.decode()
+    assert f'data-effective="{yesterday.isoformat()}"' in body and f"effective {yesterday.isoformat()}" in body
+
+
+def test_the_approval_form_grants_another_date(client, notified, inspector_a, manager_a):
+    from django.urls import reverse
+
+    d = today()
+    services.hazard_request_extension(hazard=notified, requested_deadline=d + 30 * DAY, reason="备件",
+                                      requested_by_name="王建国", by=inspector_a)
+    notified.refresh_from_db()
+    client.force_login(manager_a)
+    url = reverse("hazards:hazard_action", args=[notified.pk, "approve_extension"])
+    page = client.get(url).content.decode()
+    assert f'name="granted_deadline" value="{(d + 30 * DAY).isoformat()}"' in page  # the requested one
+    response = client.post(url, {"expected_version": notified.version, "comment": "",
+                                 "granted_deadline": (d + 21 * DAY).isoformat()})
+    assert response.status_code == 302
+    notified.refresh_from_db()
+    assert notified.deadline == d + 21 * DAY
