@@ -116,6 +116,13 @@
   var workingDaysTimer = null;
   document.addEventListener("input", function (event) {
     var box = event.target;
+    if (box.matches && box.matches("input[type=date]") && box.id) {
+      // A date typed by hand replaces the working days (which would otherwise win on saving).
+      var days = document.querySelector('input[data-date-input="' + box.id + '"]');
+      var daysNote = days && document.getElementById(days.id + "_note");
+      if (days && days.value) { days.value = ""; if (daysNote) { daysNote.textContent = ""; } }
+      return;
+    }
     if (!box.matches || !box.matches("input[data-working-days]")) { return; }
     var dateInput = document.getElementById(box.dataset.dateInput);
     var note = document.getElementById(box.id + "_note");
