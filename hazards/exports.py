@@ -57,6 +57,7 @@ COLUMNS = [
     ("created_at", lambda: _field_label("created_at")),
     ("notified_at", lambda: _field_label("notified_at")),
     ("accepted_at", lambda: _field_label("accepted_at")),
+    ("acceptance_date", lambda: _field_label("acceptance_date")),  # the day of the check (paper)
     ("closed_at", lambda: _field_label("closed_at")),
     ("void_reason", lambda: _field_label("void_reason")),
 ]

@@ -112,6 +112,9 @@ class Hazard(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
+    # The day of the acceptance check on site (Acceptance.checked_on), which may be before it was
+    # entered (accepted_at): "accepted by the deadline" counts this day.
+    acceptance_date = models.DateField(_("acceptance date"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
 
     class Meta:

@@ -753,8 +753,8 @@ def hazard_accept(*, hazard, by, comment="", self_evaluation="", expert_evaluati
     for image in after_photos:
         _photo_create(HazardPhoto, image=image, hazard=hazard, kind=HazardPhoto.Kind.AFTER, uploaded_by=by)
     from_status = hazard.status
-    hazard.status, hazard.accepted_at = S.ACCEPTED, timezone.now()
-    _save(hazard, ["status", "accepted_at"])
+    hazard.status, hazard.accepted_at, hazard.acceptance_date = S.ACCEPTED, timezone.now(), checked_on
+    _save(hazard, ["status", "accepted_at", "acceptance_date"])
     events.hazard_accepted(hazard, by=by, from_status=from_status, acceptance=acceptance, whitelist_entry=entry,
                            photos=len(after_photos))
     return acceptance

@@ -84,7 +84,8 @@ def _major(hazard: Hazard, today) -> dict:
         "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
         "status": hazard.status, "five_in_place": not notify_missing(hazard),
         "notified_on": _local_date(hazard.notified_at), "reported": hazard.report_count > 0,
-        "supervisions": hazard.supervision_count, "accepted_on": _local_date(hazard.accepted_at),
+        "supervisions": hazard.supervision_count, "accepted_on": (
+            hazard.acceptance_date.isoformat() if hazard.acceptance_date else _local_date(hazard.accepted_at)),
         "closed_on": _local_date(hazard.closed_at),
         "overdue": is_overdue(hazard, today),
     }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -118,8 +118,16 @@ WARNING_TIERS: dict[str, Tier] = {
 # date column (discovery for the period's cohort, the deadline for what fell due in the period).
 
 def accepted_on_annotation():
-    """The local date of acceptance (settings.TIME_ZONE), for `done_on_time`."""
-    return TruncDate("accepted_at")
+    """The day of acceptance, for `done_on_time`: the acceptance check's date (recorded from paper,
+    hazards.Hazard.acceptance_date), else the local date it was entered (settings.TIME_ZONE)."""
+    return Coalesce("acceptance_date", TruncDate("accepted_at"))
+
+
+def accepted_day(hazard) -> datetime.date | None:
+    """accepted_on_annotation's Python twin."""
+    if hazard.accepted_at is None:
+        return None
+    return hazard.acceptance_date or _local_date(hazard.accepted_at)
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ SETS: dict[str, HazardSet] = {s.key: s for s in [
                   accepted_at__isnull=False, accepted_on__lte=F("deadline")),
               lambda h, today, **_k: (h.status != S.VOIDED and h.notified_at is not None
                                       and deadline_passed(h.deadline, today)
-                                      and not (h.accepted_at is not None and _local_date(h.accepted_at) <= h.deadline)),
+                                      and not (h.accepted_at is not None and accepted_day(h) <= h.deadline)),
               needs=("accepted_on",)),
     # Rectified (已整改): accepted, then closed or not yet.
     HazardSet("rectified", _("Rectified"), lambda today: Q(status__in=[S.ACCEPTED, S.CLOSED]),
@@ -206,7 +214,7 @@ SETS: dict[str, HazardSet] = {s.key: s for s in [
                   accepted_at__isnull=False, deadline__isnull=False, accepted_on__lte=F("deadline")),
               lambda h, today, **_k: (h.status != S.VOIDED and h.notified_at is not None
                                       and h.accepted_at is not None and h.deadline is not None
-                                      and _local_date(h.accepted_at) <= h.deadline),
+                                      and accepted_day(h) <= h.deadline),
               needs=("accepted_on",)),
 ]}
 

@@ -14,7 +14,7 @@ def backfill(apps, schema_editor):
     for model, stamp, field in (("Notice", "acknowledged_at", "acknowledged_on"),
                                 ("WorkOrderReply", "submitted_at", "replied_on"),
                                 ("ExtensionRequest", "requested_at", "requested_on"),
-                                ("Acceptance", "at", "checked_on")):
+                                ("Acceptance", "at", "checked_on"), ("Hazard", "accepted_at", "acceptance_date")):
         rows = apps.get_model("hazards", model).objects.filter(**{f"{stamp}__isnull": False, f"{field}__isnull": True})
         # One UPDATE per table; TruncDate takes the date in the current time zone (settings.TIME_ZONE).
         rows.update(**{field: TruncDate(stamp, tzinfo=timezone.get_default_timezone())})
@@ -29,6 +29,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='hazard',
+            name='acceptance_date',
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name='acceptance date'),
+        ),
         migrations.AddField(
             model_name='acceptance',
             name='checked_on',

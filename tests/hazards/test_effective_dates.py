@@ -203,3 +203,22 @@ def test_the_approval_form_grants_another_date(client, notified, inspector_a, ma
     assert response.status_code == 302
     notified.refresh_from_db()
     assert notified.deadline == d + 21 * DAY
+
+
+def test_accepted_by_the_deadline_counts_the_day_of_the_check(notified, inspector_a):
+    """The KPI "accepted by the deadline" and the KPI report read the acceptance check's day, not
+    the day it was entered."""
+    from hazards.models import Hazard
+    from kpis import rules as kpi_rules
+
+    d = today()
+    services.hazard_acknowledge(hazard=notified, acknowledged_by_name="王建国", by=inspector_a,
+                                acknowledged_on=d - 4 * DAY)
+    notified.refresh_from_db()
+    services.hazard_submit_reply(hazard=notified, cause="老化", handling="已紧固", result="handled",
+                                 submitted_by_name="王建国", by=inspector_a, replied_on=d - 3 * DAY)
+    notified.refresh_from_db()
+    services.hazard_accept(hazard=notified, by=inspector_a, checked_on=d - 2 * DAY)
+    hazard = Hazard.objects.annotate(accepted_on=kpi_rules.accepted_on_annotation()).get(pk=notified.pk)
+    assert hazard.acceptance_date == d - 2 * DAY
+    assert hazard.accepted_on == kpi_rules.accepted_day(hazard) == d - 2 * DAY

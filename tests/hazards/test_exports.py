@@ -48,7 +48,7 @@ def test_export_has_every_column_and_the_filtered_rows(mgr_client, site_a, site_
     rows = read(response)
     with translation.override(settings.LANGUAGE_CODE):
         assert rows[0] == exports.headers()
-    assert len(rows[0]) == len(exports.COLUMNS) == 37
+    assert len(rows[0]) == len(exports.COLUMNS) == 38
     assert len(rows) == 1 + 4
 
     by_number = {row[0]: dict(zip([key for key, _ in exports.COLUMNS], row, strict=True)) for row in rows[1:]}
