@@ -131,7 +131,8 @@ def documents(hazard: Hazard) -> list[Document]:
         if notice.acknowledged_at:
             notes.append(_("receipt acknowledged by %(name)s on %(date)s") % {
                 "name": notice.acknowledged_by_name or "—",
-                "date": timezone.localdate(notice.acknowledged_at).isoformat()})
+                # The day signed (on paper, possibly entered later), else the day it was entered.
+                "date": (notice.acknowledged_on or timezone.localdate(notice.acknowledged_at)).isoformat()})
         note = join_list(notes)
         rows.append(Document(notice.number, notice.get_kind_display(), notice.issued_at, notice.sha256, note))
         if notice.signed_scan:
@@ -158,7 +159,8 @@ def photo_pairs(hazard: Hazard) -> list[tuple]:
     after = [p for p in photos if p.kind == HazardPhoto.Kind.AFTER]
     for reply in hazard.replies.all():
         for photo in reply.photos.all():
-            photo.label = " · ".join((timezone.localtime(reply.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            photo.label = " · ".join((reply.replied_on.isoformat() if reply.replied_on
+                                      else timezone.localtime(reply.submitted_at).strftime("%Y-%m-%d %H:%M"),
                                       _("Work-order reply"), reply.submitted_by_name))
             after.append(photo)
     return list(zip_longest(before, after))

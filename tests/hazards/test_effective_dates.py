@@ -222,3 +222,23 @@ def test_accepted_by_the_deadline_counts_the_day_of_the_check(notified, inspecto
     hazard = Hazard.objects.annotate(accepted_on=kpi_rules.accepted_on_annotation()).get(pk=notified.pk)
     assert hazard.acceptance_date == d - 2 * DAY
     assert hazard.accepted_on == kpi_rules.accepted_day(hazard) == d - 2 * DAY
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_hazard_file_prints_the_effective_dates(notified, inspector_a, tmp_path, language):
+    from hazards import hazard_file
+    from hazards.models import Hazard
+
+    from .test_hazard_file import pdf_text
+
+    yesterday = (today() - DAY).isoformat()
+    services.hazard_acknowledge(hazard=notified, acknowledged_by_name="王建国", by=inspector_a,
+                                acknowledged_on=today() - DAY)
+    hazard = hazard_file.with_file_prefetch(Hazard.objects.filter(pk=notified.pk)).get()
+    text = pdf_text(hazard_file.render_hazard_file_pdf(hazard, language=language), tmp_path)
+    with translation.override(language):
+        effective = "".join(translation.gettext("effective %(day)s").split()) % {"day": yesterday}
+        receipt = "".join((translation.gettext("receipt acknowledged by %(name)s on %(date)s")
+                           % {"name": "王建国", "date": yesterday}).split())
+    assert effective in text and receipt in text
