@@ -25,7 +25,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0011_five_in_place_wording'),
+        ('hazards', '0012_notice_overdue_from'),
     ]
 
     operations = [
