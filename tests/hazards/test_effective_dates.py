@@ -242,3 +242,18 @@ def test_the_hazard_file_prints_the_effective_dates(notified, inspector_a, tmp_p
         receipt = "".join((translation.gettext("receipt acknowledged by %(name)s on %(date)s")
                            % {"name": "王建国", "date": yesterday}).split())
     assert effective in text and receipt in text
+
+
+def test_a_receipt_of_yesterday_moves_every_hazard_of_the_notice_with_that_day(monkeypatch, site_a, inspector_a,
+                                                                                 category):
+    back = _days_ago(monkeypatch, 5)
+    first = register(site=site_a, by=inspector_a, category=category, deadline=today() + 20 * DAY)
+    second = register(site=site_a, by=inspector_a, category=category, deadline=today() + 20 * DAY)
+    services.hazard_notify(hazards=[first, second], by=inspector_a)
+    back()
+    yesterday = today() - DAY
+    first.refresh_from_db()
+    services.hazard_acknowledge(hazard=first, acknowledged_by_name="王建国", by=inspector_a, acknowledged_on=yesterday)
+    assert [e.effective_on for e in HazardEvent.objects.filter(action="acknowledge").order_by("hazard_id")] == [
+        yesterday, yesterday]
+    assert Notice.objects.get().acknowledged_on == yesterday
