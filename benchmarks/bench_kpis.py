@@ -45,6 +45,10 @@ ensure_database(os.environ["DATABASE_URL"])
 import django  # noqa: E402
 
 django.setup()
+from django.conf import settings  # noqa: E402
+
+# The test Client asks as "testserver" (the test settings do not list it outside pytest).
+settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -157,14 +161,15 @@ def page(client, label: str, url: str, runs: int) -> None:
     every = [q["sql"] for q in ctx.captured_queries]
     aggregates = [sql for sql in every if '"hazards_hazard"' in sql or 'FROM "org_site"' in sql]
     agg_ms, all_ms = run_raw(aggregates, runs), run_raw(every, runs)
-    ratio = page_ms / agg_ms
+    ratio = page_ms / agg_ms if aggregates else None  # a page with no aggregate (no groups in the data)
     print(f"\n{label}  {url}  ({len(every)} queries, {len(aggregates)} over hazards/sites)")
     print(f"  page (Django test Client, median of {runs}):        {page_ms:8.1f} ms   target ≤ {TARGET_MS} ms "
           f"{'OK' if page_ms <= TARGET_MS else 'MISSED'}")
     print(f"  raw SQL of its aggregates over hazards and sites:    {agg_ms:8.1f} ms")
     print(f"  raw SQL of every statement it runs:                  {all_ms:8.1f} ms")
-    print(f"  ratio page / aggregates: {ratio:5.2f} ×   target ≤ {TARGET_RATIO} × "
-          f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
+    if ratio is not None:
+        print(f"  ratio page / aggregates: {ratio:5.2f} ×   target ≤ {TARGET_RATIO} × "
+              f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
     per_query = []
     with connection.cursor() as cursor:
         for sql in aggregates:
@@ -172,9 +177,8 @@ def page(client, label: str, url: str, runs: int) -> None:
             cursor.execute(sql)
             cursor.fetchall()
             per_query.append((time.perf_counter() - started, sql))
-    slowest = max(per_query)
     print("  each aggregate (ms): " + ", ".join(f"{t * 1000:.0f}" for t, _sql in per_query))
-    return slowest[1]
+    return max(per_query)[1] if per_query else ""
 
 
 def main() -> None:

@@ -22,6 +22,18 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the settings' language: a page requested in Chinese by the test client
+    leaves the thread's language active (Django's LocaleMiddleware does not reset it), which would
+    otherwise carry over into the next test."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def company(db):
     return OrgUnitFactory(code="CO", name="公司", kind=OrgUnit.Kind.COMPANY)
