@@ -120,8 +120,9 @@ def _party_reminders(today, config, common, rows=None) -> list[dict]:
         days = rules.days_left(row["status"], row["deadline"], today)
         kind = Kind.REMINDER_DUE_DAY if days == 0 else Kind.REMINDER_BEFORE
         hazard = _HazardRef(row)
+        # A hazard past "notified" has its receipt: the portal link's words say what is left to do.
         context = {**common, "hazard_number": row["number"], "site_name": row["site__name"],
-                   "deadline": row["deadline"], "days": days}
+                   "deadline": row["deadline"], "days": days, "acknowledged": row["status"] != Hazard.Status.NOTIFIED}
         for channel, address in ((Channel.EMAIL, row["responsible_email"]), (Channel.SMS, row["responsible_phone"])):
             address = (address or "").strip()
             if not address:
@@ -225,8 +226,9 @@ def _overdue_messages(today, config, common, selected=None) -> list[dict]:
         days = rules.days_overdue(row["status"], row["deadline"], today)
         path = paths[row["unit_id"]]
         hazard = _HazardRef(row)
+        # A hazard past "notified" has its receipt: the portal link's words say what is left to do.
         context = {**common, "hazard_number": row["number"], "site_name": row["site__name"],
-                   "deadline": row["deadline"], "days": days}
+                   "deadline": row["deadline"], "days": days, "acknowledged": row["status"] != Hazard.Status.NOTIFIED}
         deadline_key = f"deadline-{row['deadline'].isoformat()}"
         for membership in managers.for_path(path):
             digests[membership.pk].append((row, days))

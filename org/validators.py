@@ -79,3 +79,20 @@ def date_input_bounds(*, past: bool = False) -> dict:
     """min/max attributes of an <input type="date"> for the same bounds (the browser's picker)."""
     latest = today_local() if past else latest_date()
     return {"min": EARLIEST_DATE.isoformat(), "max": latest.isoformat()}
+
+
+def command_date(value: str, option: str) -> datetime.date:
+    """A management command's day option (`--date 2026-12-07`): ISO YYYY-MM-DD within the plausible
+    range of validate_plausible_date (2000-01-01 to ten years ahead). Raises CommandError naming the
+    option, so a typo such as 9999-12-31 is refused with a message, never a traceback."""
+    from django.core.management.base import CommandError
+
+    try:
+        day = datetime.date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise CommandError(f"{option} {value!r}: give a day as YYYY-MM-DD, e.g. {today_local().isoformat()}") from None
+    try:
+        validate_plausible_date(day)
+    except ValidationError as exc:
+        raise CommandError(f"{option} {value!r}: {' '.join(str(m) for m in exc.messages)}") from None
+    return day

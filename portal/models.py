@@ -40,6 +40,14 @@ class PartyLink(models.Model):
     def __str__(self):
         return f"{self.notice} · {self.selector}"
 
+    # The reasons the services write (portal.services), in words; a reason a manager typed is shown as typed.
+    REVOKE_REASONS = {"superseded": _("superseded by a new link"), "revoked": _("revoked by staff"),
+                      "re-sent": _("replaced when the notice was sent again")}
+
+    @property
+    def revoke_reason_display(self) -> str:
+        return str(self.REVOKE_REASONS.get(self.revoke_reason, self.revoke_reason))
+
 
 class PartyAction(AppendOnlyModel):
     """What the party did through its link, beside the hazard's history row of the same action

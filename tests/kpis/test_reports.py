@@ -70,7 +70,7 @@ def test_command_gives_null_rates_for_an_empty_period(quarter, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--unit", "NOPE", "--from", "2026-01-01", "--to", "2026-03-31"], "no org unit"),
-    (["--unit", "BA", "--from", "2026-13-01", "--to", "2026-03-31"], "not a date"),
+    (["--unit", "BA", "--from", "2026-13-01", "--to", "2026-03-31"], "--from .2026-13-01.: give a day as YYYY-MM-DD"),
     (["--unit", "BA", "--from", "2026-04-01", "--to", "2026-03-31"], "must not be after"),
 ])
 def test_command_refuses_bad_arguments(quarter, args, message):

@@ -59,3 +59,48 @@ def test_no_link_when_the_setting_is_empty(notified, settings):
     reminders.reminder_scan(today=notified.deadline - 3 * DAY)
     email = Message.objects.get(channel=Channel.EMAIL, kind=Kind.REMINDER_BEFORE)
     assert not LINK.search(email.body) and PartyLink.objects.count() == links_before
+
+
+def test_the_link_says_what_is_left_to_do(notified, manager_a):
+    """Before receipt the reminder offers to sign; after it, only the extension and the reply."""
+    from hazards import services as hazard_services
+
+    Message.objects.all().delete()
+    deadline = notified.deadline
+    reminders.reminder_scan(today=deadline - 3 * DAY)
+    before = Message.objects.get(channel=Channel.EMAIL, kind=Kind.REMINDER_BEFORE).body
+    hazard_services.hazard_acknowledge(hazard=notified, acknowledged_by_name="王建国", by=manager_a,
+                                       acknowledged_on=notified.discovered_on)
+    reminders.reminder_scan(today=deadline - 1 * DAY)
+    after = Message.objects.filter(channel=Channel.EMAIL, kind=Kind.REMINDER_BEFORE).latest("pk").body
+    sign = ("acknowledge receipt", "签名签收")
+    assert any(word in before for word in sign), before
+    assert not any(word in after for word in sign) and LINK.search(after), after
+
+
+def test_the_portal_shows_the_day_signed_and_the_reasons_in_words(client, site_a, manager_a, fast_documents):
+    """Receipt recorded later from paper: the portal shows the day signed, not the day it was
+    entered; a superseded link's reason is shown in words on the hazard page."""
+    from django.utils import timezone
+
+    from core.dates import today_local, travel_to
+    from hazards import services as hazard_services
+    from hazards.models import Hazard
+    from portal import services as portal_services
+    from tests.hazards.factories import RiskCategoryFactory, make_hazard
+
+    today = today_local()
+    with travel_to(timezone.now() - datetime.timedelta(days=3)):
+        hazard = make_hazard(Hazard.Status.NOTIFIED, site=site_a, by=manager_a, category=RiskCategoryFactory())
+    signed = today - datetime.timedelta(days=2)
+    hazard_services.hazard_acknowledge(hazard=hazard, acknowledged_by_name="王建国", by=manager_a,
+                                       acknowledged_on=signed)
+    notice = hazard.notices.get()
+    portal_services.link_issue(notice=notice, address="wang@example.com")
+    _link, path = portal_services.link_issue(notice=notice, address="wang@example.com", supersede=True)
+    page = client.get(open_link(client, path)).content.decode()
+    assert signed.isoformat() in page and today.isoformat() not in page.split('id="acknowledged"')[1][:300], page
+    client.force_login(manager_a)
+    hazard_page = client.get(reverse("hazards:hazard_detail", args=[hazard.pk])).content.decode()
+    assert "superseded by a new link" in hazard_page or "已由新链接取代" in hazard_page
+    assert "· superseded<" not in hazard_page

@@ -1,4 +1,3 @@
-import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -8,6 +7,7 @@ from audits.imports import inspection_import_results
 from audits.models import Inspection
 from core.dates import today_local
 from org.models import OrgUnit, Site
+from org.validators import command_date
 from scoring.models import Standard
 from scoring.xlsx import SheetImportError
 
@@ -43,10 +43,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No unit with code {options['unit']}.")
         date = today_local()
         if options["date"]:
-            try:
-                date = datetime.date.fromisoformat(options["date"])
-            except ValueError as exc:
-                raise CommandError(f"--date {options['date']!r} is not a date YYYY-MM-DD.") from exc
+            date = command_date(options["date"], "--date")
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()

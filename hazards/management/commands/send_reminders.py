@@ -1,8 +1,7 @@
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from hazards import reminders
+from org.validators import command_date
 
 
 class Command(BaseCommand):
@@ -14,11 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("--date", default="", help="scan as of this day, YYYY-MM-DD (default: today)")
 
     def handle(self, *args, date, **options):
-        today = None
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date.strip())
-            except ValueError:
-                raise CommandError(f"--date {date!r}: give a day as YYYY-MM-DD, e.g. 2026-12-07") from None
+        today = command_date(date, "--date") if date else None
         counts = reminders.reminder_scan(today=today)
         self.stdout.write(reminders.format_counts(counts))

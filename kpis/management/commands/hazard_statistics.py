@@ -14,15 +14,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from org.models import OrgUnit
+from org.validators import command_date
 
 from ... import reports
 
 
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"not a date (YYYY-MM-DD): {value!r}") from None
+def _date(value: str, option: str) -> datetime.date:
+    return command_date(value, option)
 
 
 class Command(BaseCommand):
@@ -37,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--lang", choices=("zh-hans", "en"), default=None, help="language of xlsx and pdf")
 
     def handle(self, *args, unit, start, end, format, output, lang, **options):
-        start, end = _date(start), _date(end)
+        start, end = _date(start, "--from"), _date(end, "--to")
         if start > end:
             raise CommandError("--from must not be after --to")
         try:

@@ -3,14 +3,12 @@ import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from org.validators import command_date
 from planning import services
 
 
 def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--date: “{value}” is not a date (YYYY-MM-DD).") from exc
+    return command_date(value, "--date")
 
 
 class Command(BaseCommand):
