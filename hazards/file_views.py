@@ -49,6 +49,8 @@ def hazard_files_zip(request):
         archive = hazard_file.hazard_files_zip_file(queryset, language=_language(request))
     except hazard_file.TooManyHazards as exc:
         return _refused(request, hazard_file.too_many_message(exc.count, exc.limit), back)
+    except hazard_file.NothingToExport:
+        return _refused(request, _("No hazard matches these filters: there is nothing to export."), back)
     return FileResponse(archive, as_attachment=True, filename=hazard_file.zip_filename(),
                         content_type=hazard_file.ZIP_TYPE)
 

@@ -216,6 +216,10 @@ class TooManyHazards(Exception):
         self.count, self.limit = count, limit
 
 
+class NothingToExport(Exception):
+    """The filter matches no hazard: a zip with only its manifest would look like a result."""
+
+
 def too_many_message(count: int, limit: int) -> str:
     return _("The filter matches %(count)d hazards; a zip of hazard files holds at most %(limit)d. Narrow the "
              "filter (for example by site, status or date) and export again.") % {"count": count, "limit": limit}
@@ -234,7 +238,8 @@ def manifest_headers() -> list[str]:
 def write_hazard_files_zip(queryset: QuerySet[Hazard], out, *, language: str | None = None) -> int:
     """Write into the binary file `out` a zip of the hazard file of every hazard of `queryset` (the
     user's ledger, scoped and filtered) and a manifest (manifest.xlsx), in the queryset's order.
-    Refuses (TooManyHazards) above zip_max() rather than export fewer. A file that cannot be
+    Refuses (TooManyHazards) above zip_max() rather than export fewer, and (NothingToExport) when
+    nothing matches. A file that cannot be
     produced is named in the manifest with the reason. Returns the number of hazards."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -243,6 +248,8 @@ def write_hazard_files_zip(queryset: QuerySet[Hazard], out, *, language: str | N
     count = queryset.count()
     if count > limit:
         raise TooManyHazards(count, limit)
+    if count == 0:
+        raise NothingToExport()
     language = file_language(language)
     with translation.override(language):
         workbook = Workbook()
@@ -287,6 +294,10 @@ def write_hazard_files_zip(queryset: QuerySet[Hazard], out, *, language: str | N
 def hazard_files_zip_file(queryset: QuerySet[Hazard], *, language: str | None = None):
     """The zip in a temporary file (on disk past a few MB), positioned at its start."""
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (handed to the response)
-    write_hazard_files_zip(queryset, out, language=language)
+    try:
+        write_hazard_files_zip(queryset, out, language=language)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return out

@@ -219,6 +219,14 @@ def test_above_the_cap_the_user_is_asked_to_narrow_the_filter(client, settings, 
     assert sorted(archive.namelist()) == sorted([f"{h.number}.pdf" for h in hazards[1:]] + ["manifest.xlsx"])
 
 
+def test_a_filter_matching_nothing_says_so_instead_of_an_empty_zip(client, site_a, manager_a, category):
+    register(site=site_a, by=manager_a, category=category)
+    client.force_login(manager_a)
+    response = client.get(reverse("hazards:hazard_files_zip") + "?q=" + "无此隐患" * 10)
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    assert "nothing to export" in response.content.decode()
+
+
 def test_the_zip_runs_as_many_queries_for_more_hazards(site_a, manager_a, category, monkeypatch):
     """The templates are rendered for real; only WeasyPrint's layout is replaced (its time is not
     under test). Photos, events, notices, replies and reports are prefetched per batch."""
