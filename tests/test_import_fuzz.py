@@ -110,7 +110,9 @@ def _check_refusal(exc: SheetImportError):
             assert error.row is not None or "Column" in str(error)
 
 
-def _standard_case(data, filename):
+def _standard_case(data, filename) -> str:
+    """Import `data` as a standard: "refused" (with its problems listed, nothing saved) or
+    "imported" (a consistent tree that survives export and import); any other end fails."""
     before = Standard.objects.count(), StandardItem.objects.count()
     with transaction.atomic():
         try:
@@ -118,6 +120,7 @@ def _standard_case(data, filename):
         except SheetImportError as exc:
             _check_refusal(exc)
             assert (Standard.objects.count(), StandardItem.objects.count()) == before
+            outcome = "refused"
         else:
             # a correct import: a tree whose parents carry their children's sums
             items = {i.code: i for i in standard.items.all()}
@@ -131,10 +134,13 @@ def _standard_case(data, filename):
                                                   filename="again.xlsx")
             assert sorted(again.items.values_list("code", "title", "points", "criteria", "serious")) == sorted(
                 standard.items.values_list("code", "title", "points", "criteria", "serious"))
+            outcome = "imported"
         transaction.set_rollback(True)
+    return outcome
 
 
-def _results_case(standard, site, data, filename):
+def _results_case(standard, site, data, filename) -> str:
+    """Import `data` as inspection results: "refused" or "imported" with scores in bounds."""
     before = Inspection.objects.count(), InspectionResult.objects.count()
     with transaction.atomic():
         try:
@@ -143,6 +149,7 @@ def _results_case(standard, site, data, filename):
         except SheetImportError as exc:
             _check_refusal(exc)
             assert (Inspection.objects.count(), InspectionResult.objects.count()) == before
+            outcome = "refused"
         else:
             results = list(inspection.results.select_related("item"))
             assert any(r.earned is not None or r.not_applicable for r in results)
@@ -151,19 +158,21 @@ def _results_case(standard, site, data, filename):
                     assert result.earned is None and result.serious_problems == 0
                 elif result.earned is not None:
                     assert 0 <= result.earned <= result.item.points
+            outcome = "imported"
         transaction.set_rollback(True)
+    return outcome
 
 
 @FUZZ
 @given(data=sheets(STANDARD_HEADERS))
 def test_fuzz_standard_sheets(data):
-    _standard_case(data, "fuzz.xlsx")
+    assert _standard_case(data, "fuzz.xlsx") in OUTCOMES
 
 
 @FUZZ
 @given(data=sheets(RESULT_HEADERS))
 def test_fuzz_results_sheets(data, site_a):
-    _results_case(_active(), site_a, data, "fuzz.xlsx")
+    assert _results_case(_active(), site_a, data, "fuzz.xlsx") in OUTCOMES
 
 
 _BASE_ROWS = [["序号", "评价项目", "应得分", "评分标准", "严重"], ["1", "甲", None, "", ""],
@@ -175,7 +184,7 @@ _BASE_ROWS = [["序号", "评价项目", "应得分", "评分标准", "严重"],
                       mutated(csv_bytes(_BASE_ROWS, encoding="gbk"))),
        filename=st.sampled_from(["m.xlsx", "m.xls", "m.et", "m.csv", None]))
 def test_fuzz_mutated_standard_files(data, filename):
-    _standard_case(data, filename)
+    assert _standard_case(data, filename) in OUTCOMES
 
 
 _RESULT_ROWS = [["序号", "应得分", "扣分", "扣分原因", "实得分"], ["1.1.2", 4, 1, "缺记录", 3],
@@ -187,7 +196,22 @@ _RESULT_ROWS = [["序号", "应得分", "扣分", "扣分原因", "实得分"], 
                       mutated(csv_bytes(_RESULT_ROWS, encoding="utf-8", bom=True))),
        filename=st.sampled_from(["m.xlsx", "m.xls", "m.csv"]))
 def test_fuzz_mutated_results_files(data, filename, site_a):
-    _results_case(_active(), site_a, data, filename)
+    assert _results_case(_active(), site_a, data, filename) in OUTCOMES
+
+
+OUTCOMES = {"imported", "refused"}
+
+
+@pytest.mark.django_db
+def test_the_fuzz_cases_reach_both_outcomes(site_a):
+    """The checks above can fail either way: the unmutated files import, a broken one is refused."""
+    assert _standard_case(xlsx(Sheet(_BASE_ROWS, dimension="A1")), "base.xlsx") == "imported"
+    assert _standard_case(b"PK\x03\x04 not a workbook", "broken.xlsx") == "refused"
+    from tests.audits.test_imports import GOOD_ROWS, sheet
+
+    standard = make_standard(name="两种结果")
+    assert _results_case(standard, site_a, sheet(GOOD_ROWS), "good.xlsx") == "imported"
+    assert _results_case(standard, site_a, b"\x00\x01garbage", "broken.xlsx") == "refused"
 
 
 def _active():
