@@ -210,7 +210,7 @@ def ledger(runs: int) -> None:
     from django.test import RequestFactory
 
     from hazards.ledger import ROW_FIELDS
-    from hazards.views import _ledger_filter
+    from hazards.views.ledger import _ledger_filter
     from org.backends import MembershipModelBackend
     from org.views import filtered_page
 

@@ -9,7 +9,7 @@ runs in ONE transaction with the row locked (`select_for_update`). Inside it, an
   a message is a row written with the change, or neither exists;
 - documents that ARE the change, rendered before their row is stored: a hazard or supervision
   notice is numbered, printed and hashed as the record of what was issued, so an issue whose
-  PDF cannot be made changes nothing (`hazards.services._issue` says why it renders there and
+  PDF cannot be made changes nothing (`hazards.services.notices._issue` says why it renders there and
   how it keeps the number counter free meanwhile).
 
 After commit, through `after_commit` (never inside the lock, never when the transaction rolls

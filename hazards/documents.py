@@ -25,7 +25,7 @@ class DocumentAlreadyStored(Exception):
 
 def notice_context(notice: Notice, hazards=None) -> dict:
     """`hazards`: the notice's hazards when it is not saved yet (it is rendered before it is
-    stored, see hazards.services._issue); otherwise read from the notice."""
+    stored, see hazards.services.notices._issue); otherwise read from the notice."""
     if hazards is None:
         hazards = notice.hazards.select_related("site", "category")
     hazards = sorted(hazards, key=lambda hazard: hazard.number)

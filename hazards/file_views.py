@@ -12,7 +12,7 @@ from org.documents import RenderError, render_error_message
 from org.selectors import get_for_user_or_404
 
 from . import hazard_file, selectors
-from .views import _ledger_filter
+from .views.ledger import _ledger_filter
 
 
 def _language(request) -> str:

@@ -55,7 +55,7 @@ class Action(models.TextChoices):
 # Actions recorded from paper or the site, entered after the fact: each takes the day it happened
 # (its effective date, typed; default today), shown beside the time it was entered. The other
 # actions are the signed-in user's own act in the system, effective when entered (see
-# hazards.services._effective).
+# hazards.services._common._effective).
 RECORDED_FROM_PAPER = frozenset({
     Action.ACKNOWLEDGE, Action.SERVICE, Action.REQUEST_EXTENSION, Action.REPORT, Action.SUBMIT_REPLY,
     Action.ACCEPT, Action.REJECT,

@@ -222,7 +222,7 @@ def _format_number(prefix: str, year: int, value: int, width: int) -> str:
 
 def number_peek(key: str, prefix: str, year: int, width: int) -> str:
     """The number next_number would give now, read without locking or taking it: for work that
-    must print the number before taking it (hazards.services._issue renders a notice with it)."""
+    must print the number before taking it (hazards.services.notices._issue renders a notice with it)."""
     last = NumberCounter.objects.filter(key=key, year=year).values_list("last", flat=True).first() or 0
     return _format_number(prefix, year, last + 1, width)
 

@@ -60,10 +60,10 @@ def test_the_second_supervision_shows_its_chain(page, live_server, site_a, branc
                       deadline=today() + 5 * DAY)
     original = services.hazard_notify(hazards=[hazard], by=manager)
     d0 = hazard.deadline
-    monkeypatch.setattr(services, "local_today", lambda: d0 + 3 * DAY)
+    monkeypatch.setattr(services.notices, "local_today", lambda: d0 + 3 * DAY)
     first = services.hazard_supervise(hazard=Hazard.objects.get(pk=hazard.pk), new_deadline=d0 + 10 * DAY,
                                       by=manager)
-    monkeypatch.setattr(services, "local_today", lambda: d0 + 14 * DAY)
+    monkeypatch.setattr(services.notices, "local_today", lambda: d0 + 14 * DAY)
     second = services.hazard_supervise(hazard=Hazard.objects.get(pk=hazard.pk), new_deadline=d0 + 30 * DAY,
                                        by=manager)
     login(page, live_server, "mgr_dd", "pw-123456")

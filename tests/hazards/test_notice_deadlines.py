@@ -85,10 +85,10 @@ def supervised_twice(site_a, manager_a, category, monkeypatch):
     hazard = register(site=site_a, by=manager_a, category=category, deadline=today() + 5 * DAY)
     d0 = hazard.deadline
     original = services.hazard_notify(hazards=[hazard], by=manager_a, language="zh-hans")
-    monkeypatch.setattr(services, "local_today", lambda: d0 + 3 * DAY)
+    monkeypatch.setattr(services.notices, "local_today", lambda: d0 + 3 * DAY)
     d1 = d0 + 10 * DAY
     first = services.hazard_supervise(hazard=Hazard.objects.get(pk=hazard.pk), new_deadline=d1, by=manager_a)
-    monkeypatch.setattr(services, "local_today", lambda: d1 + 4 * DAY)
+    monkeypatch.setattr(services.notices, "local_today", lambda: d1 + 4 * DAY)
     d2 = d1 + 14 * DAY
     return {"hazard": Hazard.objects.get(pk=hazard.pk), "original": original, "first": first, "d0": d0, "d1": d1,
             "d2": d2}

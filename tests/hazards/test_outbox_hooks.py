@@ -72,7 +72,7 @@ def test_supervision_notice_queues_its_pdf(site_a, manager_a, category, monkeypa
     hazard = make_hazard(S.RECTIFYING, site=site_a, by=manager_a, category=category)
     Message.objects.all().delete()
     # given the deadline passed (the service reads today's local date)
-    monkeypatch.setattr("hazards.services.local_today", lambda: hazard.deadline + 3 * DAY)
+    monkeypatch.setattr("hazards.services.notices.local_today", lambda: hazard.deadline + 3 * DAY)
     monkeypatch.setattr("hazards.lifecycle.local_today", lambda: hazard.deadline + 3 * DAY)
     notice = services.hazard_supervise(hazard=hazard, new_deadline=hazard.deadline + 10 * DAY, by=manager_a)
     email = Message.objects.get(channel=Channel.EMAIL)

@@ -161,7 +161,7 @@ def test_a_supervision_notice_starts_a_new_cycle(notified, manager_a, monkeypatc
     deadline = notified.deadline
     scan(deadline + 3 * DAY)
     # when the manager issues the supervision notice with a new deadline
-    monkeypatch.setattr("hazards.services.local_today", lambda: deadline + 3 * DAY)
+    monkeypatch.setattr("hazards.services.notices.local_today", lambda: deadline + 3 * DAY)
     monkeypatch.setattr("hazards.lifecycle.local_today", lambda: deadline + 3 * DAY)
     services.hazard_supervise(hazard=notified, new_deadline=deadline + 10 * DAY, by=manager_a)
     # then no digest while the new deadline runs, and a reminder before it

@@ -173,7 +173,7 @@ def test_a_unit_outside_the_scope_is_refused_not_ignored(mgr_client, ledger, bra
 def test_sorting_by_each_offered_field(mgr_client, ledger, key, field, descending, manager_a):
     ordering = f"-{key}" if descending else key
     response = mgr_client.get(reverse("hazards:hazard_list"), {"ordering": ordering})
-    expected = list(services.Hazard.objects.filter(unit__path__startswith=manager_a.membership.unit.path)
+    expected = list(Hazard.objects.filter(unit__path__startswith=manager_a.membership.unit.path)
                     .order_by(f"-{field}" if descending else field, "-id" if descending else "id")
                     .values_list("number", flat=True))
     assert numbers_in(response) == expected
