@@ -17,8 +17,11 @@ def trigram_index_name(table: str, column: str) -> str:
     return f"{table}_{column}_trgm"[:63]
 
 
-def trigram_indexes(table: str, columns: list[str]) -> migrations.RunPython:
-    """A migration operation creating (on PostgreSQL) one trigram index per column of `table`."""
+def trigram_indexes(table: str, columns: list[str], *, nonempty: bool = False) -> migrations.RunPython:
+    """A migration operation creating (on PostgreSQL) one trigram index per column of `table`.
+    `nonempty`: partial indexes of the rows whose column is not empty (`WHERE column <> ''`), for a
+    column most rows leave empty; the search must then say `column <> ''` too (TextSearchFilter's
+    `nonempty`), or the planner cannot use them."""
 
     def forwards(apps, schema_editor):
         connection = schema_editor.connection
@@ -32,8 +35,9 @@ def trigram_indexes(table: str, columns: list[str]) -> migrations.RunPython:
                 logger.warning("pg_trgm is not available (%s): text search on %s will scan", error, table)
                 return
             for column in columns:
+                where = f""" WHERE "{column}" <> ''""" if nonempty else ""
                 cursor.execute(f'CREATE INDEX IF NOT EXISTS "{trigram_index_name(table, column)}" ON "{table}" '
-                               f'USING gin (UPPER("{column}"::text) gin_trgm_ops)')
+                               f'USING gin (UPPER("{column}"::text) gin_trgm_ops){where}')
 
     def backwards(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":

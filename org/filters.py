@@ -53,8 +53,12 @@ class TextSearchFilter(django_filters.CharFilter):
 
     RELATED_IDS = 500
 
-    def __init__(self, *args, fields: tuple[str, ...], **kwargs):
+    def __init__(self, *args, fields: tuple[str, ...], nonempty: tuple[str, ...] = (), **kwargs):
         self.search_fields = fields
+        # Fields of the list's own table whose trigram index is partial (org.db.trigram_indexes
+        # with nonempty=True): their condition also says `field <> ''`, which the words (never
+        # empty) imply anyway, so that the planner may use that index.
+        self.nonempty = nonempty
         kwargs.setdefault("label", _("Search"))
         super().__init__(*args, **kwargs)
 
@@ -68,6 +72,8 @@ class TextSearchFilter(django_filters.CharFilter):
             relation, _sep, name = field.rpartition("__")
             if relation:
                 by_relation.setdefault(relation, []).append(name)
+            elif field in self.nonempty:
+                condition |= Q(**{f"{field}__icontains": value}) & ~Q(**{field: ""})
             else:
                 condition |= Q(**{f"{field}__icontains": value})
         for relation, names in by_relation.items():

@@ -22,7 +22,7 @@ class DateInput(forms.DateInput):
 class TaskFilter(ListFilterSet):
     """The task list's bar; each filter and sort has its index (Task.Meta.indexes)."""
 
-    q = TextSearchFilter(fields=("title", "site__name", "site__code"))
+    q = TextSearchFilter(fields=("title", "site__name", "site__code"), nonempty=("title",))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Task.Status.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Inspection.Kind.choices)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Task.Source.choices)

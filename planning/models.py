@@ -154,29 +154,36 @@ class Task(models.Model):
 
     OPEN = (Status.PLANNED, Status.ASSIGNED, Status.IN_PROGRESS)
 
-    site = models.ForeignKey("org.Site", verbose_name=_("site"), on_delete=models.PROTECT, related_name="tasks")
-    unit = models.ForeignKey("org.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="tasks")
+    # No single-column index on the foreign keys (db_index=False): every one of them is the leading
+    # column of an index in Meta that serves the lists (site, unit, group), the generator (schedule)
+    # or the draw (plan), or is only read when its row is deleted (standard: a rare admin action that
+    # may scan; created_by: a partial index, generated tasks have none). Each index costs every
+    # generated task a write (benchmarks/bench_planning.py).
+    site = models.ForeignKey("org.Site", verbose_name=_("site"), on_delete=models.PROTECT, related_name="tasks",
+                             db_index=False)
+    unit = models.ForeignKey("org.OrgUnit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="tasks",
+                             db_index=False)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.MANUAL)
     schedule = models.ForeignKey(Schedule, verbose_name=_("schedule"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="tasks")
+                                 on_delete=models.PROTECT, related_name="tasks", db_index=False)
     plan = models.ForeignKey("SpotCheckPlan", verbose_name=_("spot-check plan"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="tasks")
+                             on_delete=models.PROTECT, related_name="tasks", db_index=False)
     kind = models.CharField(_("inspection kind"), max_length=20, choices=Inspection.Kind.choices)
     standard = models.ForeignKey("scoring.Standard", verbose_name=_("standard"), on_delete=models.PROTECT,
-                                 related_name="tasks")
+                                 related_name="tasks", db_index=False)
     title = models.CharField(_("title"), max_length=200, blank=True, validators=[single_line])
     due_date = models.DateField(_("due date"), validators=[validate_plausible_date])
     window_start = models.DateField(_("window from"))
     window_end = models.DateField(_("window to"))
     group = models.ForeignKey("org.OrgUnit", verbose_name=_("inspection group"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="group_tasks")
+                              on_delete=models.PROTECT, related_name="group_tasks", db_index=False)
     inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), blank=True,
                                         related_name="planning_tasks")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     inspection = models.OneToOneField("audits.Inspection", verbose_name=_("inspection"), null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="task")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+                                   on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -199,6 +206,10 @@ class Task(models.Model):
                                    condition=Q(window_start__lte=models.F("due_date"))
                                    & Q(due_date__lte=models.F("window_end"))),
         ]
+        # One index per filter of the task list and the calendar (planning.filters), each ending in
+        # the due date that both sort by; the schedule's and the plan's lookups use the unique
+        # indexes above. The title's trigram index is partial (migration 0003: titles that are not
+        # empty, which generated tasks never have; the search says `title <> ''` to use it).
         indexes = [
             # The default order, the calendar's range and the due sort both ways (a B-tree reads backwards).
             models.Index(fields=["due_date", "id"]),
@@ -211,6 +222,8 @@ class Task(models.Model):
             # The missed-task scan: open tasks whose window has passed.
             models.Index(fields=["window_end"], condition=Q(status__in=["planned", "assigned", "in_progress"]),
                          name="planning_task_open_window"),
+            # Deleting a user looks up the tasks they created (on_delete=PROTECT); only tasks made by hand have one.
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="planning_task_created_by"),
         ]
 
     def __str__(self):
@@ -236,12 +249,15 @@ class TaskEvent(StatusEventLabels, models.Model):
         REOPENED = "reopened", _("Reopened")
         MOVED = "moved", _("Moved with its site")
 
-    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="events")
+    # The task's history is read through the (task, at) index below; actors through a partial index
+    # (the system's events, such as every generated task's "created", have none).
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="events",
+                             db_index=False)
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT,
-                              related_name="+")
+                              related_name="+", db_index=False)
     at = models.DateTimeField(_("at"), auto_now_add=True)
     comment = models.TextField(_("comment"), blank=True)
 
@@ -249,7 +265,10 @@ class TaskEvent(StatusEventLabels, models.Model):
         verbose_name = _("task event")
         verbose_name_plural = _("task events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["task", "at"])]
+        indexes = [
+            models.Index(fields=["task", "at"]),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="planning_taskevent_actor"),
+        ]
 
     def __str__(self):
         return f"{self.task_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import DateField, Exists, Max, OuterRef, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -207,106 +208,113 @@ def schedule_update(*, schedule: Schedule, standard: Standard, group: OrgUnit | 
 
 # ---------------------------------------------------------------- generation
 
-def _window(schedule_values: dict, due: datetime.date) -> tuple[datetime.date, datetime.date]:
-    if schedule_values["cycle_unit"] == cycles.CycleUnit.SEASONAL:
-        return schedule_values["next_window_start"] or due, due
-    days = datetime.timedelta(days=schedule_values["window_days"])
-    return due - days, due + days
-
-
 def _due_schedules(today: datetime.date, end: datetime.date):
-    """Active schedules due by `end` without an open task: the generator's selection (one query,
-    an anti-join on the open-task index)."""
+    """Active schedules due by `end` without an open task, each with `due` = its next due date but
+    never before `today`: the generator's selection (one query, an anti-join on the open-task
+    index), in id order so that parallel runs insert (and wait for each other) in the same order."""
     open_task = Task.objects.filter(schedule=OuterRef("pk"), status__in=Task.OPEN)
     return (Schedule.objects.filter(active=True, next_due__lte=end).filter(~Exists(open_task))
-            .values("id", "site_id", "unit_id", "kind", "standard_id", "group_id", "next_due", "next_window_start",
-                    "cycle_unit", "window_days"))
+            .annotate(due=Greatest("next_due", Value(today, output_field=DateField())))
+            .values("id", "site_id", "unit_id", "kind", "standard_id", "group_id", "due", "next_window_start",
+                    "cycle_unit", "window_days")
+            .order_by("id"))
+
+
+# The task of each selected schedule, computed by PostgreSQL from the selection (`d`, the rows of
+# _due_schedules), inserted ON CONFLICT DO NOTHING, and the "created" history row of each task that
+# was new, in the same statement. The window: due ± window days; a seasonal schedule's is its season
+# from the window start to the due date (the season's last day, or today when that has passed).
+# Placeholders, in order: source, seasonal, seasonal, planned, assigned, now (the tasks), the
+# selection's own, then created, now (the history rows).
+_GENERATE_SQL = """
+WITH new_task AS (
+    INSERT INTO planning_task (site_id, unit_id, source, schedule_id, kind, standard_id, title, due_date,
+                               window_start, window_end, group_id, status, created_at)
+    SELECT d.site_id, d.unit_id, %s, d.id, d.kind, d.standard_id, '', d.due,
+           CASE WHEN d.cycle_unit = %s THEN LEAST(COALESCE(d.next_window_start, d.due), d.due)
+                ELSE d.due - d.window_days END,
+           CASE WHEN d.cycle_unit = %s THEN d.due ELSE d.due + d.window_days END,
+           d.group_id, CASE WHEN d.group_id IS NULL THEN %s ELSE %s END, %s
+    FROM ({selection}) AS d
+    ON CONFLICT DO NOTHING
+    RETURNING id, status
+)
+INSERT INTO planning_taskevent (task_id, action, from_status, to_status, at, comment)
+SELECT id, %s, '', status, %s, '' FROM new_task
+"""
+
+
+def _generate_in_sql(today: datetime.date, end: datetime.date, now) -> int:
+    """PostgreSQL: select, compute and insert in one statement (nothing travels through Python);
+    returns the number of tasks created (= history rows written)."""
+    selection, params = _due_schedules(today, end).query.sql_with_params()
+    S = Task.Status
+    params = [Task.Source.SCHEDULE, cycles.CycleUnit.SEASONAL, cycles.CycleUnit.SEASONAL, S.PLANNED, S.ASSIGNED, now,
+              *params, E.CREATED, now]
+    with connection.cursor() as cursor:
+        # bandit B608: the selection is the ORM's own SQL (its values are parameters, as are all others).
+        cursor.execute(_GENERATE_SQL.format(selection=selection), params)  # nosec B608
+        return cursor.rowcount
 
 
 _TASK_COLUMNS = ("site_id", "unit_id", "source", "schedule_id", "kind", "standard_id", "title", "due_date",
                  "window_start", "window_end", "group_id", "status", "created_at")
 
 
-# PostgreSQL array types of the columns, for the unnest() insert.
-_PG_TYPES = ("bigint", "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "date", "date", "date", "bigint",
-             "varchar", "timestamptz")
-PG_BATCH = 20_000
+def _task_row(s: dict, now) -> tuple:
+    """The task of one selected schedule as a row of _TASK_COLUMNS (the same values _GENERATE_SQL computes)."""
+    due = s["due"]
+    if s["cycle_unit"] == cycles.CycleUnit.SEASONAL:
+        first, last = min(s["next_window_start"] or due, due), due
+    else:
+        days = datetime.timedelta(days=s["window_days"])
+        first, last = due - days, due + days
+    status = Task.Status.ASSIGNED if s["group_id"] else Task.Status.PLANNED
+    return (s["site_id"], s["unit_id"], Task.Source.SCHEDULE, s["id"], s["kind"], s["standard_id"], "", due, first,
+            last, s["group_id"], status, now)
 
 
-def _insert_ignoring_conflicts(rows: list[tuple]) -> list[tuple[int, str]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id, status: (id, status) of the rows that were new. A row
-    whose (schedule, due date) exists, or whose schedule already has an open task, is skipped by
-    the unique indexes, including one inserted meanwhile by a parallel run (which waits for the
-    other transaction and then skips). On PostgreSQL the rows travel as one array per column
-    (INSERT … SELECT FROM unnest(…)): one short statement per 20,000 rows, planned once, where a
-    VALUES list of 13,000 parameters per 1,000 rows took three times as long as the insert itself.
-    SQLite (≥ 3.35) gets the same statement with a VALUES list."""
-    if not rows:
-        return []
+def _generate_in_python(today: datetime.date, end: datetime.date, now) -> int:
+    """Other databases (SQLite for `make run`): the rows built here, inserted INSERT … VALUES … ON
+    CONFLICT DO NOTHING RETURNING (SQLite ≥ 3.35) in batches, then their history rows."""
+    rows = [_task_row(s, now) for s in _due_schedules(today, end).iterator(chunk_size=5000)]
     quote = connection.ops.quote_name
     table, columns = quote(Task._meta.db_table), ", ".join(quote(c) for c in _TASK_COLUMNS)
+    one = "(" + ", ".join(["%s"] * len(_TASK_COLUMNS)) + ")"
     returning = f"ON CONFLICT DO NOTHING RETURNING {quote('id')}, {quote('status')}"
-    ids = []
+    created = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{kind}[]" for kind in _PG_TYPES)
-            # bandit B608: only the model's quoted table and column names and fixed type names are
-            # formatted in; every value is a query parameter.
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {returning}"  # nosec B608
-            for start in range(0, len(rows), PG_BATCH):
-                batch = rows[start:start + PG_BATCH]
-                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
-                ids += [(row[0], row[1]) for row in cursor.fetchall()]
-            return ids
-        one = "(" + ", ".join(["%s"] * len(_TASK_COLUMNS)) + ")"
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start:start + INSERT_BATCH]
             # bandit B608: names and placeholders only are formatted in; every value is a parameter.
             sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} {returning}"  # nosec B608
             cursor.execute(sql, [value for row in batch for value in row])
-            ids += [(row[0], row[1]) for row in cursor.fetchall()]
-    return ids
+            created += cursor.fetchall()
+    TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=E.CREATED, to_status=status, at=now)
+                                   for pk, status in created], batch_size=INSERT_BATCH)
+    return len(created)
 
 
 @transaction.atomic
 def tasks_generate(*, today: datetime.date | None = None, horizon: int = DEFAULT_HORIZON_DAYS) -> int:
     """Create the tasks of every active schedule due within `horizon` days of `today` that has no
-    open task. Idempotent: a second run, or a parallel one, creates nothing twice. Each new task
-    gets its "created" history row. Returns the number created."""
+    open task: due on its next due date, or today when that has passed; status assigned when the
+    schedule names a group, else planned. Idempotent: a row whose (schedule, due date) exists, or
+    whose schedule already has an open task, is skipped by the unique indexes (INSERT … ON CONFLICT
+    DO NOTHING), including one inserted meanwhile by a parallel run (which waits for the other
+    transaction and then skips), so a second run, or a parallel one, creates nothing twice. Each
+    new task gets its "created" history row in the same transaction. Returns the number created.
+
+    On PostgreSQL one statement selects, computes and inserts the tasks and their history
+    (_GENERATE_SQL); elsewhere the rows are built in Python (_task_row) with the same rules."""
     today = today or today_local()
     if horizon < 0:
         raise ValidationError(_("The horizon cannot be negative."))
     end = today + datetime.timedelta(days=horizon)
     now = timezone.now()
-    rows = []
-    for s in _due_schedules(today, end).iterator(chunk_size=5000):
-        due = max(s["next_due"], today)
-        first, last = _window(s, due)
-        if s["cycle_unit"] == cycles.CycleUnit.SEASONAL and due > last:
-            continue  # a seasonal window already over: served by the next one (the miss scan moves it)
-        status = Task.Status.ASSIGNED if s["group_id"] else Task.Status.PLANNED
-        rows.append((s["site_id"], s["unit_id"], Task.Source.SCHEDULE, s["id"], s["kind"], s["standard_id"], "", due,
-                     min(first, due), max(last, due), s["group_id"], status, now))
-    created = _insert_ignoring_conflicts(rows)
-    _created_events(created, now)
-    return len(created)
-
-
-def _created_events(created: list[tuple[int, str]], now) -> None:
-    """The "created" history row of each new task (one unnest() insert per 20,000 on PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=E.CREATED, to_status=status, at=now)
-                                       for pk, status in created], batch_size=INSERT_BATCH)
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in ("task_id", "action", "from_status", "to_status", "at", "comment"))
-    # bandit B608: only the model's quoted table and column names are formatted in; values are parameters.
-    sql = (f"INSERT INTO {quote(TaskEvent._meta.db_table)} ({columns}) SELECT task_id, %s, '', to_status, "  # nosec B608
-           "%s, '' FROM unnest(%s::bigint[], %s::varchar[]) AS t(task_id, to_status)")
-    with connection.cursor() as cursor:
-        for start in range(0, len(created), PG_BATCH):
-            batch = created[start:start + PG_BATCH]
-            cursor.execute(sql, [E.CREATED, now, [pk for pk, _s in batch], [status for _p, status in batch]])
+    if connection.vendor == "postgresql":
+        return _generate_in_sql(today, end, now)
+    return _generate_in_python(today, end, now)
 
 
 def _advance(schedule_id: int | None, after: datetime.date, *, completed: bool) -> None:
