@@ -485,16 +485,63 @@ def task_cancel(*, task: Task, reason: str, by) -> Task:
 
 # ---------------------------------------------------------------- a site moved to another unit
 
+def _serves(unit: OrgUnit, site_unit: OrgUnit) -> bool:
+    """Whether `unit` (an inspection group, or an inspector's unit) may take tasks of sites owned by
+    `site_unit`: it lies within `site_unit`, or it is `site_unit` or a unit above it (a group: its
+    parent, so that a group of a branch serves every team of the branch)."""
+    home = unit.parent if unit.kind == OrgUnit.Kind.GROUP and unit.parent is not None else unit
+    return site_unit.is_ancestor_of(unit) or home.is_ancestor_of(site_unit)
+
+
+def _group_after_move(group: OrgUnit | None, new_unit: OrgUnit) -> OrgUnit | None:
+    """The inspection group of a site's planned work once the site belongs to `new_unit`: that unit
+    when it is itself an inspection group; else the group it had if that still serves the new unit;
+    else none (a manager of the new unit assigns it)."""
+    if new_unit.kind == OrgUnit.Kind.GROUP:
+        return new_unit
+    return group if group is not None and _serves(group, new_unit) else None
+
+
 def planning_follows_site(*, site: Site, old_unit: OrgUnit, new_unit: OrgUnit, by) -> None:
-    """org.services.site_move's follower, in the move's transaction: the site's schedules and tasks
-    belong to its new unit (scoping); each task is locked and gets a history row. Their groups stay
-    as they were: a manager of the new unit reassigns the open ones."""
-    Schedule.objects.filter(site=site).update(unit=new_unit)
-    tasks = list(Task.objects.select_for_update(of=("self",)).filter(site=site).order_by("pk"))
-    Task.objects.filter(pk__in=[t.pk for t in tasks]).update(unit=new_unit)
-    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.MOVED, from_status=t.status, to_status=t.status,
-                                             actor=by, comment=f"{old_unit.name} → {new_unit.name}")
-                                   for t in tasks])
+    """org.services.site_move's follower, in the move's transaction (its rows locked): the site's
+    schedules and every one of its tasks belong to the new unit (scoping). The open tasks not yet
+    under way (planned, assigned) go to the new owner: their group becomes _group_after_move's,
+    inspectors who do not serve the new unit are taken off, and a task left with neither group nor
+    inspectors is planned again (assigned when it has either). Tasks in progress, done, missed or
+    cancelled keep their group and inspectors (the inspection, which follows the site itself, is
+    or was theirs). The schedules get the same group, so that the next generated task goes to the
+    new owner too. Each task gets a history row: the units, and the groups when they changed."""
+    schedules = list(Schedule.objects.select_for_update(of=("self",)).select_related("group__parent")
+                     .filter(site=site).order_by("pk"))
+    for schedule in schedules:
+        schedule.unit, schedule.group = new_unit, _group_after_move(schedule.group, new_unit)
+    Schedule.objects.bulk_update(schedules, ["unit", "group"])
+    tasks = list(Task.objects.select_for_update(of=("self",)).select_related("group__parent")
+                 .filter(site=site).order_by("pk"))
+    rehomed = {t.pk: t for t in tasks if t.status in (Task.Status.PLANNED, Task.Status.ASSIGNED)}
+    through = Task.inspectors.through
+    kept, dropped = set(), []
+    for row in through.objects.filter(task_id__in=rehomed).select_related("user__membership__unit__parent"):
+        membership = getattr(row.user, "membership", None)
+        if membership is not None and _serves(membership.unit, new_unit):
+            kept.add(row.task_id)
+        else:
+            dropped.append(row.pk)
+    through.objects.filter(pk__in=dropped).delete()
+    events = []
+    for task in tasks:
+        from_status, comment = task.status, f"{old_unit.name} → {new_unit.name}"
+        task.unit = new_unit
+        if task.pk in rehomed:
+            group = _group_after_move(task.group, new_unit)
+            if group != task.group:
+                comment += f"; {task.group.name if task.group else '—'} → {group.name if group else '—'}"
+            task.group = group
+            task.status = Task.Status.ASSIGNED if group is not None or task.pk in kept else Task.Status.PLANNED
+        events.append(TaskEvent(task=task, action=E.MOVED, from_status=from_status, to_status=task.status, actor=by,
+                                comment=comment))
+    Task.objects.bulk_update(tasks, ["unit", "group", "status"])
+    TaskEvent.objects.bulk_create(events)
 
 
 # ---------------------------------------------------------------- the inspection hook
