@@ -9,7 +9,10 @@ Decisions where the issue was silent:
   task at a time (a partial unique index), so an overdue schedule does not pile up tasks.
 - A missed task moves its schedule on from the missed due date (+ cycle); a cancelled one likewise.
 - A task's window is its due date ± the schedule's window days; a seasonal task's window is the
-  season (spring 1 Mar–31 May, autumn 1 Sep–30 Nov) and it is due on the window's last day.
+  season (spring 1 Mar–31 May, autumn 1 Sep–30 Nov) and it is due on the window's last day (a
+  season already over when its task is generated: due today, the window from the season's start).
+- A site moved to another unit takes its schedules and tasks along; the planned and assigned ones
+  go to the new owner's group, those under way keep theirs (planning_follows_site).
 - When two rules give a site the same check (kind and season), the rule of the deeper unit, then
   the one with more conditions, wins; a schedule edited for its site is left alone by every rule.
 """
