@@ -4,7 +4,7 @@ reply, accept, reject, close, void, photos): one table, ACTION_FORMS, and one vi
 import calendar
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -26,14 +26,20 @@ from ._common import CHANGED_MEANWHILE, FILES_AGAIN, _add_validation_errors, _re
 from .detail import timeline_rows
 
 
+def _no_extra(hazard) -> dict:
+    """Nothing beyond the defaults: the form's extra arguments or initial values of most actions."""
+    return {}
+
+
 @dataclass
 class ActionForm:
+    """One row of ACTION_FORMS: the form of an action, the service call it makes and what it says."""
+
     form_class: type
-    call: Callable[..., Any]  # (hazard, data, user) -> the service's result
+    call: Callable[..., Any]  # (hazard, cleaned data, user, the form's version) -> the service's result
     done: Any  # success message, or a function of the service's result giving it
-    form_kwargs: Callable[[Hazard], dict] = field(default=lambda hazard: {})
-    initial: Callable[[Hazard], dict] = field(default=lambda hazard: {})
-    template_hint: Any = ""
+    form_kwargs: Callable[[Hazard], dict] = _no_extra
+    initial: Callable[[Hazard], dict] = _no_extra
 
 
 def _pending_extension(hazard):
@@ -59,7 +65,61 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# --- the service call of each action: (hazard, cleaned data, user, the form's version) -> result
+
+def _acknowledge(hazard, data, user, version):
+    """Receipt of the hazard's notice (签收), recorded through this hazard: every hazard of the notice moves."""
+    return _call(services.notice_acknowledge, version, through=hazard, by=user,
+                 acknowledged_by_name=data["acknowledged_by_name"], signed_scan=data["signed_scan"],
+                 acknowledged_on=data["acknowledged_on"])
+
+
+def _record_service(hazard, data, user, version):
+    """A rectification service (整改服务) given to the party on its day."""
+    return _call(services.hazard_record_service, version, hazard=hazard, by=user, date=data["date"],
+                 description=data["description"])
+
+
+def _request_extension(hazard, data, user, version):
+    """The party's request for a later deadline, recorded from its letter or call."""
+    return _call(services.hazard_request_extension, version, hazard=hazard, by=user,
+                 requested_deadline=data["requested_deadline"], reason=data["reason"],
+                 requested_by_name=data["requested_by_name"], requested_on=data["requested_on"])
+
+
+def _approve_extension(hazard, data, user, version):
+    """The pending extension request approved: the deadline becomes the granted one."""
+    return _call(services.hazard_decide_extension, version, extension=_pending_extension(hazard), approve=True,
+                 comment=data["comment"], by=user, granted_deadline=data["granted_deadline"])
+
+
+def _deny_extension(hazard, data, user, version):
+    """The pending extension request denied, with the reason: the deadline stays."""
+    return _call(services.hazard_decide_extension, version, extension=_pending_extension(hazard), approve=False,
+                 comment=data["comment"], by=user)
+
+
+def _supervise(hazard, data, user, version):
+    """A supervision notice (督导单) for the overdue hazard, with its new deadline."""
+    return _call(services.hazard_supervise, version, hazard=hazard, by=user, new_deadline=data["new_deadline"],
+                 language=data["language"])
+
+
+def _report(hazard, data, user, version):
+    """A report to the authority (报告), with its document if any."""
+    return _call(services.hazard_report, version, hazard=hazard, by=user, addressee=data["addressee"],
+                 report_date=data["report_date"], document=data["document"], comment=data["comment"])
+
+
+def _submit_reply(hazard, data, user, version):
+    """The party's work-order reply (回复), recorded from paper, with its photos."""
+    return _call(services.hazard_submit_reply, version, hazard=hazard, by=user, cause=data["cause"],
+                 handling=data["handling"], result=data["result"], next_measures=data["next_measures"],
+                 submitted_by_name=data["submitted_by_name"], photos=data["photos"], replied_on=data["replied_on"])
+
+
 def _accept(hazard, data, user, version):
+    """Acceptance on site (验收), with after-photos; a whitelist period in months becomes its end date."""
     months = data.get("whitelist_months")
     whitelist_until = add_months(lifecycle.local_today(), months) if months else None
     return _call(services.hazard_accept, version, hazard=hazard, by=user, comment=data["comment"],
@@ -68,7 +128,24 @@ def _accept(hazard, data, user, version):
                  after_photos=data["photos"], checked_on=data["checked_on"])
 
 
+def _reject(hazard, data, user, version):
+    """Acceptance refused on site, with the reason: back to rectification."""
+    return _call(services.hazard_reject, version, hazard=hazard, by=user, reason=data["reason"],
+                 checked_on=data["checked_on"])
+
+
+def _close(hazard, data, user, version):
+    """The file closed (销号) after acceptance."""
+    return _call(services.hazard_close, version, hazard=hazard, by=user, comment=data["comment"])
+
+
+def _void(hazard, data, user, version):
+    """The hazard voided as registered in error, with the reason."""
+    return _call(services.hazard_void, version, hazard=hazard, by=user, reason=data["reason"])
+
+
 def _add_photos(hazard, data, user, version):
+    """Before- or after-photos added, all of them or none."""
     # Several photos are one user action: all of them are kept, or none. The first photo checks
     # the form's version; the following ones follow the version the first one wrote.
     with transaction.atomic():
@@ -77,91 +154,44 @@ def _add_photos(hazard, data, user, version):
                 for i, image in enumerate(data["photos"])]
 
 
-def _accept_kwargs(hazard):
+# --- initial values and form arguments: hazard -> dict
+
+def _acknowledge_initial(hazard) -> dict:
+    """Signed by the responsible person, by default."""
+    return {"acknowledged_by_name": hazard.responsible_name}
+
+
+def _acknowledge_kwargs(hazard) -> dict:
+    """The other hazards of the notice, named on the form: their receipt is recorded too."""
+    return {"together": _notice_together(hazard)}
+
+
+def _request_extension_initial(hazard) -> dict:
+    """Asked for by the responsible person, by default."""
+    return {"requested_by_name": hazard.responsible_name}
+
+
+def _approve_extension_initial(hazard) -> dict:
+    """The deadline granted is the one requested, by default."""
+    return {"granted_deadline": _requested_deadline(hazard)}
+
+
+def _supervise_initial(hazard) -> dict:
+    """A new deadline a week from today, by default."""
+    return {"new_deadline": lifecycle.local_today() + datetime.timedelta(days=7)}
+
+
+def _submit_reply_initial(hazard) -> dict:
+    """Submitted by the responsible person, by default."""
+    return {"submitted_by_name": hazard.responsible_name}
+
+
+def _accept_kwargs(hazard) -> dict:
+    """The evaluations of a major hazard; the whitelist period after a "no action needed" reply to a finding."""
     reply = _last_reply(hazard)
     return {"major": hazard.severity == Hazard.Severity.MAJOR,
             "whitelist": bool(reply and reply.result == WorkOrderReply.Result.NO_ACTION
                               and hazard.source_result_id)}
-
-
-ACTION_FORMS: dict[str, ActionForm] = {
-    Action.ACKNOWLEDGE: ActionForm(
-        forms.AcknowledgeForm,
-        lambda h, d, u, v: _call(services.notice_acknowledge, v, through=h, by=u,
-                                 acknowledged_by_name=d["acknowledged_by_name"], signed_scan=d["signed_scan"],
-                                 acknowledged_on=d["acknowledged_on"]),
-        lambda result: acknowledged_message(result),
-        initial=lambda h: {"acknowledged_by_name": h.responsible_name},
-        form_kwargs=lambda h: {"together": _notice_together(h)},
-    ),
-    Action.SERVICE: ActionForm(
-        forms.ServiceForm,
-        lambda h, d, u, v: _call(services.hazard_record_service, v, hazard=h, by=u, date=d["date"],
-                                 description=d["description"]),
-        _("Rectification service recorded."),
-    ),
-    Action.REQUEST_EXTENSION: ActionForm(
-        forms.ExtensionRequestForm,
-        lambda h, d, u, v: _call(services.hazard_request_extension, v, hazard=h, by=u,
-                                 requested_deadline=d["requested_deadline"], reason=d["reason"],
-                                 requested_by_name=d["requested_by_name"], requested_on=d["requested_on"]),
-        _("Extension request recorded."),
-        initial=lambda h: {"requested_by_name": h.responsible_name},
-    ),
-    Action.APPROVE_EXTENSION: ActionForm(
-        forms.ExtensionApproveForm,
-        lambda h, d, u, v: _call(services.hazard_decide_extension, v, extension=_pending_extension(h),
-                                 approve=True, comment=d["comment"], by=u, granted_deadline=d["granted_deadline"]),
-        _("Extension approved: the deadline was moved."),
-        initial=lambda h: {"granted_deadline": _requested_deadline(h)},
-    ),
-    Action.DENY_EXTENSION: ActionForm(
-        forms.ExtensionDecisionForm,
-        lambda h, d, u, v: _call(services.hazard_decide_extension, v, extension=_pending_extension(h),
-                                 approve=False, comment=d["comment"], by=u),
-        _("Extension denied: the deadline stays."),
-    ),
-    Action.SUPERVISE: ActionForm(
-        forms.SuperviseForm,
-        lambda h, d, u, v: _call(services.hazard_supervise, v, hazard=h, by=u, new_deadline=d["new_deadline"],
-                                 language=d["language"]),
-        _("Supervision notice issued."),
-        initial=lambda h: {"new_deadline": lifecycle.local_today() + datetime.timedelta(days=7)},
-    ),
-    Action.REPORT: ActionForm(
-        forms.ReportForm,
-        lambda h, d, u, v: _call(services.hazard_report, v, hazard=h, by=u, addressee=d["addressee"],
-                                 report_date=d["report_date"], document=d["document"], comment=d["comment"]),
-        _("Report to the authority recorded."),
-    ),
-    Action.SUBMIT_REPLY: ActionForm(
-        forms.ReplyForm,
-        lambda h, d, u, v: _call(services.hazard_submit_reply, v, hazard=h, by=u, cause=d["cause"],
-                                 handling=d["handling"], result=d["result"], next_measures=d["next_measures"],
-                                 submitted_by_name=d["submitted_by_name"], photos=d["photos"],
-                                 replied_on=d["replied_on"]),
-        _("Work-order reply recorded; the hazard awaits acceptance."),
-        initial=lambda h: {"submitted_by_name": h.responsible_name},
-    ),
-    Action.ACCEPT: ActionForm(forms.AcceptForm, _accept, _("Rectification accepted."), form_kwargs=_accept_kwargs),
-    Action.REJECT: ActionForm(
-        forms.RejectForm,
-        lambda h, d, u, v: _call(services.hazard_reject, v, hazard=h, by=u, reason=d["reason"],
-                                 checked_on=d["checked_on"]),
-        _("Acceptance rejected: the hazard is back in rectification."),
-    ),
-    Action.CLOSE: ActionForm(
-        forms.CommentForm,
-        lambda h, d, u, v: _call(services.hazard_close, v, hazard=h, by=u, comment=d["comment"]),
-        _("Hazard closed (销号)."),
-    ),
-    Action.VOID: ActionForm(
-        forms.ReasonForm,
-        lambda h, d, u, v: _call(services.hazard_void, v, hazard=h, by=u, reason=d["reason"]),
-        _("Hazard voided."),
-    ),
-    Action.ADD_PHOTO: ActionForm(forms.PhotoForm, _add_photos, _("Photos added.")),
-}
 
 
 def _notice_together(hazard) -> list[str]:
@@ -182,6 +212,32 @@ def acknowledged_message(result: services.Acknowledgement) -> str:
         message = "{} {}".format(message, _("Already moved on and left as they are: %(hazards)s.") % {
             "hazards": join_list([f"{h.number} ({h.get_status_display()})" for h in result.left])})
     return message
+
+
+ACTION_FORMS: dict[str, ActionForm] = {
+    Action.ACKNOWLEDGE: ActionForm(forms.AcknowledgeForm, _acknowledge, acknowledged_message,
+                                   initial=_acknowledge_initial, form_kwargs=_acknowledge_kwargs),
+    Action.SERVICE: ActionForm(forms.ServiceForm, _record_service, _("Rectification service recorded.")),
+    Action.REQUEST_EXTENSION: ActionForm(forms.ExtensionRequestForm, _request_extension,
+                                         _("Extension request recorded."), initial=_request_extension_initial),
+    Action.APPROVE_EXTENSION: ActionForm(forms.ExtensionApproveForm, _approve_extension,
+                                         _("Extension approved: the deadline was moved."),
+                                         initial=_approve_extension_initial),
+    Action.DENY_EXTENSION: ActionForm(forms.ExtensionDecisionForm, _deny_extension,
+                                      _("Extension denied: the deadline stays.")),
+    Action.SUPERVISE: ActionForm(forms.SuperviseForm, _supervise, _("Supervision notice issued."),
+                                 initial=_supervise_initial),
+    Action.REPORT: ActionForm(forms.ReportForm, _report, _("Report to the authority recorded.")),
+    Action.SUBMIT_REPLY: ActionForm(forms.ReplyForm, _submit_reply,
+                                    _("Work-order reply recorded; the hazard awaits acceptance."),
+                                    initial=_submit_reply_initial),
+    Action.ACCEPT: ActionForm(forms.AcceptForm, _accept, _("Rectification accepted."), form_kwargs=_accept_kwargs),
+    Action.REJECT: ActionForm(forms.RejectForm, _reject,
+                              _("Acceptance rejected: the hazard is back in rectification.")),
+    Action.CLOSE: ActionForm(forms.CommentForm, _close, _("Hazard closed (销号).")),
+    Action.VOID: ActionForm(forms.ReasonForm, _void, _("Hazard voided.")),
+    Action.ADD_PHOTO: ActionForm(forms.PhotoForm, _add_photos, _("Photos added.")),
+}
 
 
 def _call(service, version, **kwargs):

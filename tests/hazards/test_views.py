@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 
 from audits.models import Inspection, InspectionResult
 from hazards import lifecycle, services
@@ -755,3 +756,17 @@ def test_a_date_range_sorts_by_its_date_unless_a_sort_is_chosen(mgr_client, ledg
     assert numbers_in(mgr_client.get(url, {"deadline_from": far_past, "ordering": "number"})) == by_number
     newest_first = list(scope.order_by("-created_at", "-id").values_list("number", flat=True))
     assert numbers_in(mgr_client.get(url)) == newest_first != by_deadline
+
+
+def test_each_action_page_has_its_row_of_named_functions():
+    """ACTION_FORMS has a row for every action taken on the action page (all but register, edit and
+    notify, which have their own pages), and each row's call, initial values and form arguments are
+    named functions that say what they do (no lambdas: a traceback names the action)."""
+    from hazards.views import ACTION_FORMS
+
+    assert set(ACTION_FORMS) == set(Action) - {Action.REGISTER, Action.EDIT, Action.NOTIFY}
+    for action, spec in ACTION_FORMS.items():
+        for function in (spec.call, spec.initial, spec.form_kwargs):
+            assert function.__name__ != "<lambda>", (action, function)
+            assert (function.__doc__ or "").strip(), (action, function.__name__)
+        assert callable(spec.done) or isinstance(spec.done, Promise), action
