@@ -114,7 +114,7 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         # Codes and titles are user text: written as text (a title "=1+1" stays a title).
         for row in context["rows"]:
             line = table.max_row + 1
-            _score_row(table, line, row.code, row.title, row.possible, row.earned, row.rate, row.serious_problems)
+            _score_row(table, line, row.code, row.title, row.points, row.earned, row.rate, row.serious_problems)
             table.cell(line, 2).alignment = Alignment(indent=row.depth, wrap_text=True, vertical="top")
             if not row.is_leaf:
                 for column in range(1, 7):
@@ -123,7 +123,7 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
         # and the results import recognises it (empty 序号) and checks it against the sums.
         total = context["total"]
         line = table.max_row + 1
-        _score_row(table, line, "", _("Total"), total.possible, total.earned, total.rate, total.serious_problems)
+        _score_row(table, line, "", _("Total"), total.points, total.earned, total.rate, total.serious_problems)
         for column in range(1, 7):
             table.cell(line, column).font = bold
         for index, width in enumerate((10, 60, 12, 12, 13, 12), start=1):
@@ -161,13 +161,13 @@ def render_report_xlsx(inspection: Inspection, *, language: str | None = None, c
     return out.getvalue()
 
 
-def _score_row(sheet, line, code, title, possible, earned, rate, serious_problems) -> None:
+def _score_row(sheet, line, code, title, points, earned, rate, serious_problems) -> None:
     from openpyxl.styles import Alignment
 
     text_cell(sheet.cell(line, 1), code)
     sheet.cell(line, 1).number_format = "@"
     text_cell(sheet.cell(line, 2), title)
-    for column, value in ((3, cents(possible)), (4, cents(earned)), (5, rules.rate_cell(rate))):
+    for column, value in ((3, cents(points)), (4, cents(earned)), (5, rules.rate_cell(rate))):
         cell = sheet.cell(line, column)
         cell.value = value
         if isinstance(value, Decimal):
@@ -229,7 +229,7 @@ def _summary_sheet(sheet, context: dict, bold) -> None:
         (_("Inspection group"), str(inspection.group or "—")),
         (_("Inspectors"), join_list(context["inspectors"]) or "—"),
         (_("Status"), inspection.get_status_display()),
-        (_("Standard points"), cents(total.possible)),
+        (_("Standard points"), cents(total.points)),
         (_("Earned points"), cents(total.earned)),
         (_("Score rate (%)"), rules.rate_cell(total.rate)),
         (_("Serious problems"), total.serious_problems),

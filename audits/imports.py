@@ -56,7 +56,7 @@ COLUMNS = [
     Column("deduction_reason", ("扣分原因", "deduction_reason", "deduction reason", "reason for deduction", "扣分理由",
                                 "扣分说明", "扣分依据")),
     # Optional: in a roll-up table a not-applicable leaf shows 应得分 0 (it leaves the sum).
-    Column("possible", ("应得分", "points", "standard points")),
+    Column("points", ("应得分", "points", "standard points")),
     Column("not_applicable", ("不适用", "not_applicable", "not applicable", "n/a")),
     Column("serious_problems", ("严重问题数", "serious_problems", "serious problems")),
     Column("problem", ("存在问题", "problem", "problems")),
@@ -148,15 +148,15 @@ def parse_results(file, standard: Standard, *, filename: str | None = None) -> d
         errors_before = len(errors)
         earned = parse_decimal(record.get("earned"), **where("earned"), maximum=item.points)
         not_applicable = parse_bool(record.get("not_applicable"), **where("not_applicable"))
-        possible = parse_decimal(record.get("possible"), **where("possible"))
-        if possible is not None and possible != item.points:
-            if possible == 0 and not earned and _blank(record.get("not_applicable")):
+        points = parse_decimal(record.get("points"), **where("points"))
+        if points is not None and points != item.points:
+            if points == 0 and not earned and _blank(record.get("not_applicable")):
                 not_applicable, earned = True, None  # a roll-up table's not-applicable leaf
-            elif possible != 0:
+            elif points != 0:
                 errors.append(SheetError(
-                    row=row, column=col.get("possible"), header=head.get("possible"),
+                    row=row, column=col.get("points"), header=head.get("points"),
                     message=_("Standard points %(given)s differ from the standard's %(points)s for item %(code)s.")
-                    % {"given": possible, "points": item.points, "code": code}))
+                    % {"given": points, "points": item.points, "code": code}))
         if earned is not None and not_applicable:
             errors.append(SheetError(row=row, column=col.get("earned"), header=head.get("earned"),
                                      message=_("Both earned points and not applicable are given: give one.")))
@@ -234,10 +234,10 @@ def _check_sections(sections, items, parsed, errors, *, totals=(), extra_totals=
               for item, record, where in sections]
     if totals:
         record = totals[0]
-        points = {item.id: item.points for item in items}
+        item_points = {item.id: item.points for item in items}
         applicable = [(item_id, r) for item_id, r in parsed.items() if not r["not_applicable"]]
         top = SimpleNamespace(
-            possible=sum((points[item_id] for item_id, _r in applicable), Decimal(0)),
+            points=sum((item_points[item_id] for item_id, _r in applicable), Decimal(0)),
             earned=sum((r["earned"] or Decimal(0) for _id, r in applicable), Decimal(0)),
             serious_problems=sum(r["serious_problems"] for r in parsed.values()), applicable=bool(applicable))
 
@@ -260,12 +260,12 @@ def _check_sections(sections, items, parsed, errors, *, totals=(), extra_totals=
             mismatches.append(("not_applicable", not_applicable, not computed.applicable))
         if "deduction" in record["_col"]:
             deduction = parse_decimal(record.get("deduction"), **where("deduction"))
-            if deduction is not None and deduction not in (computed.possible - computed.earned, raw_sum):
-                mismatches.append(("deduction", deduction, computed.possible - computed.earned))
+            if deduction is not None and deduction not in (computed.points - computed.earned, raw_sum):
+                mismatches.append(("deduction", deduction, computed.points - computed.earned))
         if code is None:
-            possible = parse_decimal(record.get("possible"), **where("possible"))
-            if possible is not None and possible != computed.possible:
-                mismatches.append(("possible", possible, computed.possible))
+            points = parse_decimal(record.get("points"), **where("points"))
+            if points is not None and points != computed.points:
+                mismatches.append(("points", points, computed.points))
         for key, given, expected in mismatches:
             if code is None:
                 message = _("The total row gives %(given)s, but the items in this sheet add up to %(expected)s.")

@@ -109,7 +109,7 @@ def bench_rollup(runs: int) -> float:
     print(f"roll-up: {len(items):,} items ({len(results):,} results); median {median_ms:.2f} ms over {runs} runs "
           f"(target <= {ROLLUP_TARGET_MS} ms) {'OK' if median_ms <= ROLLUP_TARGET_MS else 'MISSED'}; "
           f"with loading the items from the database {statistics.median(with_load) * 1000:.2f} ms; "
-          f"total {total.earned}/{total.possible} = {total.rate}%")
+          f"total {total.earned}/{total.points} = {total.rate}%")
     return median_ms
 
 

@@ -4,7 +4,7 @@ template filters) and the reports (PDF and XLSX, audits.documents) all call thes
 a report never differ by a cent. `tests/scoring/test_rules.py` pins the boundaries.
 
 - 得分率 = 实得分 / 应得分 × 100, rounded half-up (ROUND_HALF_UP, not banker's rounding) to 2
-  places, computed in Decimal, never float. Nothing possible (应得分 0, or every leaf not
+  places, computed in Decimal, never float. No points to earn (应得分 0, or every leaf not
   applicable): no rate, shown as "—", never 0 or an error.
 - Points (应得分 and 实得分) are shown half-up to 2 places; None shows empty.
 """
@@ -24,11 +24,12 @@ def cents(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def score_rate(earned, possible) -> Decimal | None:
-    """得分率 in percent, half-up to 2 places; None when nothing is possible."""
-    if not possible:
+def score_rate(earned, points) -> Decimal | None:
+    """得分率 in percent, half-up to 2 places, of `earned` (实得分) out of `points` (应得分); None when
+    there are no points to earn."""
+    if not points:
         return None
-    return cents(Decimal(earned) * HUNDRED / Decimal(possible))
+    return cents(Decimal(earned) * HUNDRED / Decimal(points))
 
 
 def format_rate(rate) -> str:

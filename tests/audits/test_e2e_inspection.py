@@ -64,7 +64,7 @@ def test_inspector_records_submits_and_downloads_report(page, live_server, site_
     row.locator(".earned-input").press("Tab")
     _wait_saved(row)
     page.locator('#running-totals [data-total="earned"]', has_text="13.50").wait_for()
-    assert page.locator('#running-totals [data-total="possible"]').inner_text() == "26.00"
+    assert page.locator('#running-totals [data-total="points"]').inner_text() == "26.00"
     screenshot(page, "audits-record-section-1")
 
     # Section 2: a value above the standard points is refused inline, then N/A and 0.
@@ -80,7 +80,7 @@ def test_inspector_records_submits_and_downloads_report(page, live_server, site_
     row = _row(page, "2.2")
     row.locator(".quick-na").click()
     row.locator('.result-state[data-state="na"]').wait_for()
-    page.locator('#running-totals [data-total="possible"]', has_text="18.00").wait_for()
+    page.locator('#running-totals [data-total="points"]', has_text="18.00").wait_for()
     assert page.locator('#running-totals [data-total="rate"]').inner_text() == "75.00"
     assert_fits_tablet(page)
     screenshot(page, "audits-record-section-2")

@@ -99,7 +99,7 @@ def test_a_header_without_rows_is_refused_not_an_empty_draft(standard, site_a):
 # ---------------------------------------------------------------- 4. total rows
 
 def test_a_total_row_matching_the_sums_is_accepted(standard, site_a):
-    total = [None, "合计", 34.75, 14.5, None]  # 34.75 possible, 14.5 deducted (7 on a 5-point item counts 5)
+    total = [None, "合计", 34.75, 14.5, None]  # 34.75 points, 14.5 deducted (7 on a 5-point item counts 5)
     got = results(standard, site_a, xlsx([DEDUCTION_HEADER] + DEDUCTIONS + [total]))
     assert {code: r.earned for code, r in got.items()} == EXPECTED_EARNED
 

@@ -75,11 +75,11 @@ def test_xlsx_rollup_sheet_is_exact(recorded):
     # the total row (合计) that other organisations' roll-up tables end with, and that re-imports
     assert total[:2] == (None, "合计") and isinstance(total[2], int | float)
     for got, want in zip(body, EXPECTED, strict=True):
-        code, title, possible, earned, rate, serious = got
+        code, title, points, earned, rate, serious = got
         assert (code, title, serious) == (want[0], want[1], want[5])
         # Numbers are numbers (the rate is "—" when nothing is applicable).
-        assert isinstance(possible, int | float) and isinstance(earned, int | float)
-        assert (_cell(possible), _cell(earned), _cell(rate)) == want[2:5]
+        assert isinstance(points, int | float) and isinstance(earned, int | float)
+        assert (_cell(points), _cell(earned), _cell(rate)) == want[2:5]
     # Indentation by level.
     assert table["B5"].alignment.indent == 3 and table["B2"].alignment.indent == 0
 
@@ -104,7 +104,7 @@ def test_totals(recorded):
     from audits.selectors import scoresheet
 
     total = scoresheet(recorded).total
-    assert (total.possible, total.earned, total.rate, total.serious_problems) == (
+    assert (total.points, total.earned, total.rate, total.serious_problems) == (
         Decimal("19.75"), Decimal("14.57"), Decimal("73.77"), 3)
 
 

@@ -143,7 +143,7 @@ def test_autosave_returns_row_and_totals(client_a, inspection):
     assert response.status_code == 200
     assert 'id="score-' in body and 'data-state="scored"' in body
     assert 'id="running-totals" hx-swap-oob="true"' in body
-    assert 'data-total="earned">2.50<' in body and 'data-total="possible">34.75<' in body
+    assert 'data-total="earned">2.50<' in body and 'data-total="points">34.75<' in body
     assert 'id="sub-' in body  # the subsection subtotals (1.1, 1.1.1)
     result = _result(inspection, "1.1.1.1")
     assert (result.earned, result.serious_problems, result.problem) == (Decimal("2.5"), 1, "未签署责任书")

@@ -62,18 +62,18 @@ def test_properties_hold_for_every_tree(nodes):
     for r in rows:
         children.setdefault(r.parent_id, []).append(r)
     for r in rows:
-        # earned ≤ possible at every node; both non-negative
-        assert D(0) <= r.earned <= r.possible
+        # earned ≤ points at every node; both non-negative
+        assert D(0) <= r.earned <= r.points
         # every rate lies in [0, 100]; no rate without something applicable to rate
         if r.rate is not None:
             assert D(0) <= r.rate <= D(100)
-            assert r.applicable and r.possible > 0
+            assert r.applicable and r.points > 0
         else:
-            assert not r.applicable or r.possible == 0
+            assert not r.applicable or r.points == 0
         kids = children.get(r.item_id)
         if kids:
             # a parent's sums equal the sums of its children
-            assert r.possible == sum((k.possible for k in kids), D(0))
+            assert r.points == sum((k.points for k in kids), D(0))
             assert r.earned == sum((k.earned for k in kids), D(0))
             assert r.serious_problems == sum(k.serious_problems for k in kids)
             assert r.applicable == any(k.applicable for k in kids)
@@ -81,10 +81,10 @@ def test_properties_hold_for_every_tree(nodes):
     for item_id, result in results.items():
         if result.not_applicable:
             row = by_id[item_id]
-            assert row.possible == row.earned == D(0) and row.serious_problems == 0 and not row.applicable
+            assert row.points == row.earned == D(0) and row.serious_problems == 0 and not row.applicable
     applicable_leaves = [i for i in items if i.is_leaf and not (results.get(i.id) and results[i.id].not_applicable)]
     total = totals(rows)
-    assert total.possible == sum((i.points for i in applicable_leaves), D(0))
+    assert total.points == sum((i.points for i in applicable_leaves), D(0))
     assert total.earned == sum((results[i.id].earned or D(0) for i in applicable_leaves if i.id in results), D(0))
 
 
@@ -102,10 +102,10 @@ def test_marking_a_leaf_not_applicable_removes_exactly_its_points(nodes, data):
     results[leaf_item.id] = LeafResult(None, True, 0)
     after = totals(rollup(items, results))
     if was_applicable:
-        assert before.possible - after.possible == leaf_item.points
+        assert before.points - after.points == leaf_item.points
         assert before.earned - after.earned == ((old.earned or D(0)) if old else D(0))
     else:
-        assert (before.possible, before.earned) == (after.possible, after.earned)
+        assert (before.points, before.earned) == (after.points, after.earned)
 
 
 def _example():
@@ -150,7 +150,7 @@ def test_exact_example_to_the_cent():
 
     def view(code):
         r = rows[code]
-        return (r.possible, r.earned, r.rate, r.serious_problems, r.applicable)
+        return (r.points, r.earned, r.rate, r.serious_problems, r.applicable)
 
     assert view("1.1.1.1") == (D("3"), D("2"), D("66.67"), 1, True)
     assert view("1.1.1.2") == (D("0"), D("0"), None, 0, False)
@@ -164,7 +164,7 @@ def test_exact_example_to_the_cent():
     assert view("4") == (D("0"), D("0"), None, 0, False)
     assert rows["2"].rate_display == "—" and rows["1.1"].rate_display == "26.47"
     total = totals(rows.values(), title="合计")
-    assert (total.possible, total.earned, total.rate, total.serious_problems) == (D("817"), D("5.5"), D("0.67"), 4)
+    assert (total.points, total.earned, total.rate, total.serious_problems) == (D("817"), D("5.5"), D("0.67"), 4)
     assert total.title == "合计"
 
 

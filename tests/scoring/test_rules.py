@@ -15,7 +15,7 @@ from scoring.rollup import LeafResult, RollupRow, rollup, totals
 D = Decimal
 Item = namedtuple("Item", "id parent_id code title depth is_leaf serious points sort_key")
 
-# (earned, possible, rate, shown): written out by hand.
+# (earned, points, rate, shown): written out by hand.
 CASES = [
     (D("2"), D("3"), D("66.67"), "66.67"),
     (D("1"), D("3"), D("33.33"), "33.33"),
@@ -24,17 +24,17 @@ CASES = [
     (D("1"), D("8"), D("12.50"), "12.50"),
     (D("7"), D("7"), D("100.00"), "100.00"),
     (D("0"), D("5"), D("0.00"), "0.00"),
-    (D("0"), D("0"), None, "—"),                 # nothing possible: no rate, never 0
+    (D("0"), D("0"), None, "—"),                 # no points to earn: no rate, never 0
 ]
 
 
-@pytest.mark.parametrize("earned, possible, rate, shown", CASES)
-def test_rate_and_its_display_everywhere(earned, possible, rate, shown):
-    assert rules.score_rate(earned, possible) == rate
+@pytest.mark.parametrize("earned, points, rate, shown", CASES)
+def test_rate_and_its_display_everywhere(earned, points, rate, shown):
+    assert rules.score_rate(earned, points) == rate
     assert rules.format_rate(rate) == shown
     page = Template("{% load audits_tags %}{{ value|rate }}").render(Context({"value": rate}))
     assert page == shown
-    row = RollupRow(item_id=1, code="1", title="t", depth=0, is_leaf=True, serious=False, possible=possible,
+    row = RollupRow(item_id=1, code="1", title="t", depth=0, is_leaf=True, serious=False, points=points,
                     earned=earned, rate=rate, serious_problems=0, applicable=rate is not None)
     assert row.rate_display == shown
     cell = rules.rate_cell(rate)
