@@ -58,10 +58,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from hazards.models import Hazard, RiskCategory  # noqa: E402
+from kpis.models import HazardTally  # noqa: E402
 from org import services as org_services  # noqa: E402
 from org.models import OrgUnit, Role, Site  # noqa: E402
 
 N_HAZARDS = 1_000_000
+# The tables whose statements are the page's aggregates (the hazards, the summary tables, the sites).
+AGGREGATED = ('"hazards_hazard"', '"kpis_hazardtally"', '"kpis_categorytally"', '"kpis_opentally"', '"kpis_closetally"', 'FROM "org_site"')
 TARGET_MS, TARGET_RATIO = 300, 1.5
 STATUSES = ["registered", "notified", "rectifying", "pending_acceptance", "accepted", "closed", "closed", "closed",
             "closed", "voided"]
@@ -75,6 +78,8 @@ def load(reload: bool) -> None:
     call_command("migrate", verbosity=0)
     if Hazard.objects.count() >= N_HAZARDS and not reload:
         print(f"reusing {Hazard.objects.count():,} hazards")
+        if not HazardTally.objects.exists():
+            build_tallies()
         return
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -133,6 +138,18 @@ def load(reload: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE hazards_hazard")
     print(f"loaded {N_HAZARDS:,} hazards with COPY in {time.perf_counter() - started:.1f} s")
+    build_tallies()
+
+
+def build_tallies() -> None:
+    """COPY sends no signal: the summary tables are counted once after the load (the command an
+    operator runs after a bulk load), then kept by every write."""
+    started = time.perf_counter()
+    call_command("rebuild_kpi_tallies", stdout=open(os.devnull, "w"))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE kpis_hazardtally, kpis_categorytally, kpis_opentally, kpis_closetally, hazards_hazard")
+    print(f"summary tables counted from the hazards (rebuild_kpi_tallies) in {time.perf_counter() - started:.1f} s: "
+          f"{HazardTally.objects.count():,} day rows")
 
 
 def run_raw(statements, runs):
@@ -159,13 +176,13 @@ def page(client, label: str, url: str, runs: int) -> None:
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
     every = [q["sql"] for q in ctx.captured_queries]
-    aggregates = [sql for sql in every if '"hazards_hazard"' in sql or 'FROM "org_site"' in sql]
+    aggregates = [sql for sql in every if any(table in sql for table in AGGREGATED)]
     agg_ms, all_ms = run_raw(aggregates, runs), run_raw(every, runs)
     ratio = page_ms / agg_ms if aggregates else None  # a page with no aggregate (no groups in the data)
     print(f"\n{label}  {url}  ({len(every)} queries, {len(aggregates)} over hazards/sites)")
     print(f"  page (Django test Client, median of {runs}):        {page_ms:8.1f} ms   target ≤ {TARGET_MS} ms "
           f"{'OK' if page_ms <= TARGET_MS else 'MISSED'}")
-    print(f"  raw SQL of its aggregates over hazards and sites:    {agg_ms:8.1f} ms")
+    print(f"  raw SQL of its aggregates (summary tables, hazards): {agg_ms:8.1f} ms")
     print(f"  raw SQL of every statement it runs:                  {all_ms:8.1f} ms")
     if ratio is not None:
         print(f"  ratio page / aggregates: {ratio:5.2f} ×   target ≤ {TARGET_RATIO} × "

@@ -163,3 +163,118 @@ class StatisticsReport(models.Model):
 
     def __str__(self):
         return f"{self.unit} {self.period_start}–{self.period_end}"
+
+
+# --- summary tables ------------------------------------------------------------------------------
+# Derived data, rebuilt from the hazards at any time (kpis.tallies.rebuild, `manage.py
+# rebuild_kpi_tallies`) and kept exact in every hazard write's own transaction (kpis.tallies). The
+# dashboard and the statistics read them instead of scanning hundreds of thousands of hazard rows.
+
+class HazardTally(models.Model):
+    """Counts of one unit's hazards on one day, by the day's meaning (`kind`): the cohort discovered
+    that day (the KPI sets that do not depend on today, by state and by severity, and the days to
+    close), the hazards whose deadline is that day (due, on time), or those closed that local day.
+    Month rows (`span` m) hold the sums of the month's day rows, so that a year is read as eleven
+    month rows and a few day rows at its ends (kpis.tallies.period_q)."""
+
+    class Kind(models.TextChoices):
+        DISCOVERED = "d", _("discovered")
+        DEADLINE = "l", _("deadline")
+        CLOSED = "c", _("closed")
+
+    class Span(models.TextChoices):
+        DAY = "d", _("day")
+        MONTH = "m", _("month")  # the sums of the month's day rows; `day` is the month's first day
+
+    unit = models.ForeignKey("org.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    span = models.CharField(max_length=1, choices=Span.choices, default=Span.DAY)
+    day = models.DateField()
+    # kind d: the sets of kpis.tallies.COHORT_SETS, then per state and per severity (not voided).
+    found = models.PositiveIntegerField(default=0)
+    filed = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    monitored = models.PositiveIntegerField(default=0)
+    notified = models.PositiveIntegerField(default=0)
+    serviced = models.PositiveIntegerField(default=0)
+    supervised = models.PositiveIntegerField(default=0)
+    report_due = models.PositiveIntegerField(default=0)
+    reported = models.PositiveIntegerField(default=0)
+    st_registered = models.PositiveIntegerField(default=0)
+    st_notified = models.PositiveIntegerField(default=0)
+    st_rectifying = models.PositiveIntegerField(default=0)
+    st_pending_acceptance = models.PositiveIntegerField(default=0)
+    st_accepted = models.PositiveIntegerField(default=0)
+    st_closed = models.PositiveIntegerField(default=0)
+    st_voided = models.PositiveIntegerField(default=0)
+    sev_general = models.PositiveIntegerField(default=0)
+    sev_major = models.PositiveIntegerField(default=0)
+    close_days = models.BigIntegerField(default=0)  # sum of days from discovery to closing, closed ones
+    # kind l: kpis.tallies.DEADLINE_SETS.
+    due = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    # kind c: hazards closed (销号) on the day.
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # Led by span and day: the dashboard reads the ranges of kpis.tallies.period_q (for every
+        # unit of the scope) through this index.
+        constraints = [models.UniqueConstraint(fields=["span", "day", "unit", "kind"], name="kpis_tally_cell")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.kind} {self.day}"
+
+
+class CategoryTally(models.Model):
+    """Hazards found (not voided) per unit, day of discovery and risk category (day rows, and
+    month rows summing them, as HazardTally)."""
+
+    unit = models.ForeignKey("org.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    span = models.CharField(max_length=1, choices=HazardTally.Span.choices, default=HazardTally.Span.DAY)
+    day = models.DateField()
+    category = models.ForeignKey("hazards.RiskCategory", on_delete=models.CASCADE, related_name="+")
+    found = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["span", "day", "unit", "category"],
+                                               name="kpis_category_tally_cell")]
+
+
+    def __str__(self):
+        return f"{self.unit_id} {self.day} {self.category_id}"
+
+
+class OpenTally(models.Model):
+    """Open hazards now (hazards.rules.open_q) per unit, state, severity and risk category."""
+
+    unit = models.ForeignKey("org.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    status = models.CharField(max_length=20)
+    severity = models.CharField(max_length=16)
+    category = models.ForeignKey("hazards.RiskCategory", on_delete=models.CASCADE, related_name="+")
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "status", "severity", "category"],
+                                               name="kpis_open_tally_cell")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.status} {self.severity} {self.category_id}"
+
+
+class CloseTally(models.Model):
+    """Closed hazards per unit, day of discovery and whole days from discovery to closing (local
+    date): the histogram the 90th percentile of days to close is read from (day rows, and month
+    rows summing them, as HazardTally)."""
+
+    unit = models.ForeignKey("org.OrgUnit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    span = models.CharField(max_length=1, choices=HazardTally.Span.choices, default=HazardTally.Span.DAY)
+    day = models.DateField()
+    days = models.IntegerField()
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["span", "day", "unit", "days"], name="kpis_close_tally_cell")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.day} {self.days}"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -144,10 +144,10 @@ def _local_date(value: datetime.datetime | None) -> datetime.date | None:
 
 
 NOT_VOIDED = ~Q(status=S.VOIDED)
-# `id IN (SELECT hazard_id …)`, not a correlated EXISTS: inside an aggregate's FILTER PostgreSQL
-# hashes the subquery once instead of probing it for every row (the dashboard counts 10⁵–10⁶ rows).
-HAS_SERVICE = Q(pk__in=ServiceRecord.objects.values("hazard_id"))
-HAS_REPORT = Q(pk__in=AuthorityReport.objects.values("hazard_id"))
+# A correlated EXISTS (index on hazard_id): the sets are counted a few hazards at a time, for one
+# tally cell (kpis.tallies), or for one ledger page.
+HAS_SERVICE = Q(Exists(ServiceRecord.objects.filter(hazard_id=OuterRef("pk"))))
+HAS_REPORT = Q(Exists(AuthorityReport.objects.filter(hazard_id=OuterRef("pk"))))
 
 SETS: dict[str, HazardSet] = {s.key: s for s in [
     # Found (发现): every hazard registered, except those voided as registered in error.

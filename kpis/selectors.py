@@ -8,22 +8,21 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from core.dates import today_local
-from hazards.filters import local_day_start
 from hazards.models import Hazard, RiskCategory
-from hazards.rules import open_q, overdue_q
+from hazards.rules import overdue_q
 from org.models import OrgUnit, RiskLevel, Site
 from org.selectors import scope_queryset, subtree_queryset, user_root_unit, user_sees_everything
 from planning.models import Task
 
 from . import rules
-from .db import DaysBetween
-from .models import RiskSettings
+from . import tallies as tallies_module
+from .models import CategoryTally, CloseTally, HazardTally, OpenTally, RiskSettings
 
 
 def risk_settings() -> RiskSettings:
@@ -107,10 +106,13 @@ class KpiRow:
 def scoped_hazards(*, user, unit: OrgUnit | None) -> QuerySet[Hazard]:
     """The hazards of the user's scope, narrowed to `unit`'s subtree (a unit the caller took from
     the user's own unit list)."""
-    hazards = scope_queryset(Hazard.objects.all(), user)
-    if unit is not None and not (user_root_unit(user) == unit and not user_sees_everything(user)):
-        hazards = subtree_queryset(hazards, unit)
-    return hazards.order_by()
+    return _scoped(Hazard.objects.all(), user=user, unit=unit)
+
+
+def overdue_rows(*, user, unit: OrgUnit | None, today: datetime.date, start: datetime.date,
+                 end: datetime.date) -> dict[int, dict]:
+    """The overdue counts per unit that kpi_figures and open_now share (one query; see _overdue)."""
+    return _overdue(scoped_hazards(user=user, unit=unit), today=today, start=start, end=end)
 
 
 def annotate_sets(queryset: QuerySet[Hazard]) -> QuerySet[Hazard]:
@@ -139,30 +141,65 @@ def category_names() -> dict[int, str]:
     return dict(RiskCategory.objects.values_list("pk", "name"))
 
 
+def _scoped(queryset: QuerySet, *, user, unit: OrgUnit | None) -> QuerySet:
+    """`queryset` (rows with a `unit`) limited to the user's scope, narrowed to `unit`'s subtree;
+    no user: `unit`'s whole subtree (the statistics reports and the command)."""
+    if user is None:
+        return subtree_queryset(queryset, unit).order_by()
+    queryset = scope_queryset(queryset, user)
+    if unit is not None and not (user_root_unit(user) == unit and not user_sees_everything(user)):
+        queryset = subtree_queryset(queryset, unit)
+    return queryset.order_by()
+
+
+def _tally_sums(tallies: QuerySet, start: datetime.date, end: datetime.date) -> dict:
+    """The period's sums of the summary table (kpis.tallies): the cohort discovered in [start, end]
+    (kind d) and what fell due in it (kind l); one aggregate query."""
+    cohort, due = Q(kind=HazardTally.Kind.DISCOVERED), Q(kind=HazardTally.Kind.DEADLINE)
+    columns = [*tallies_module.COHORT_SETS, *(f"st_{v}" for v in Hazard.Status.values),
+               *(f"sev_{v}" for v in Hazard.Severity.values), "close_days"]
+    aggregates = {name: Sum(name, filter=cohort) for name in columns}
+    aggregates.update({f"due:{name}": Sum(name, filter=due) for name in tallies_module.DEADLINE_SETS})
+    sums = tallies.filter(tallies_module.period_q(start, end),
+                          kind__in=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.DEADLINE]).aggregate(**aggregates)
+    return {key: value or 0 for key, value in sums.items()}
+
+
+def _overdue(hazards: QuerySet[Hazard], *, today, start=None, end=None) -> dict[int, dict]:
+    """Overdue hazards now (hazards.rules.overdue_q) per unit id: {"now": n, "cohort": overdue
+    among those discovered in [start, end], "cohort_supervised": of which supervised}. One grouped
+    query, an index-only scan of the partial index hazard_overdue_cover (PostgreSQL)."""
+    aggregates = {"now": Count("unit")}
+    if start is not None:
+        period = rules.in_period_q(rules.Period.DISCOVERED, start, end)
+        aggregates["cohort"] = Count("unit", filter=period)
+        aggregates["cohort_supervised"] = Count("unit", filter=period & Q(supervision_count__gt=0))
+    # Counting a column of the index (unit, never null), not the id, keeps the scan index-only.
+    rows = hazards.filter(overdue_q(today)).values("unit_id").annotate(**aggregates)
+    return {row.pop("unit_id"): row for row in rows}
+
+
 def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
-                today: datetime.date | None = None, names: dict[int, str] | None = None) -> dict:
-    """Every KPI of `unit`'s subtree (within the user's scope) for the period [start, end]: two
-    aggregate queries (the cohort discovered in the period; what fell due in it), one for the
-    categories and one for the 90th percentile of days to close."""
+                today: datetime.date | None = None, names: dict[int, str] | None = None,
+                overdue: dict[int, dict] | None = None) -> dict:
+    """Every KPI of `unit`'s subtree (within the user's scope; no user: the whole subtree) for the
+    period [start, end]: the summary tables' sums (one query), the categories (one), the overdue
+    ones (one, unless the caller passes `overdue` from _overdue) and the 90th percentile of days to
+    close (one). Each figure carries the ledger query of exactly its hazards."""
     today = today or today_local()
-    # No user: a report of `unit`'s whole subtree (the statistics reports and the command).
-    hazards = (scoped_hazards(user=user, unit=unit) if user is not None
-               else subtree_queryset(Hazard.objects.all(), unit).order_by())
-    sets_by_period: dict[str, set[str]] = {}
-    for kpi in rules.KPIS:
-        sets_by_period.setdefault(kpi.period, set()).update({kpi.numerator, kpi.base})
-    counts: dict[tuple[str, str], int] = {}
-    extra: dict = {}
-    for period, keys in sets_by_period.items():
-        rows = annotate_sets(hazards.filter(rules.in_period_q(period, start, end)))
-        aggregates = {key: Count("id", filter=rules.SETS[key].q(today)) for key in sorted(keys)}
-        if period == rules.Period.DISCOVERED:
-            aggregates.update(_cohort_aggregates(today))
-        result = rows.aggregate(**aggregates)
-        for key in keys:
-            counts[(period, key)] = result.pop(key)
-        if period == rules.Period.DISCOVERED:
-            extra = result
+    tallies = _scoped(HazardTally.objects.all(), user=user, unit=unit)
+    sums = _tally_sums(tallies, start, end)
+    hazards = _scoped(Hazard.objects.all(), user=user, unit=unit)
+    if overdue is None:
+        overdue = _overdue(hazards, today=today, start=start, end=end)
+    late = sum(row["cohort"] for row in overdue.values())
+    late_supervised = sum(row["cohort_supervised"] for row in overdue.values())
+    counts = {(rules.Period.DISCOVERED, key): sums[key] for key in tallies_module.COHORT_SETS}
+    counts.update({(rules.Period.DEADLINE, key): sums[f"due:{key}"] for key in tallies_module.DEADLINE_SETS})
+    counts[(rules.Period.DISCOVERED, "overdue")] = late
+    # Overdue or supervised: the overdue ones, plus the supervised ones not overdue (inclusion-exclusion
+    # of rules.SETS["supervision_due"]; tests/kpis/test_tallies.py holds it to that set's own count).
+    counts[(rules.Period.DISCOVERED, "supervision_due")] = late + sums["supervised"] - late_supervised
     kpis = []
     for kpi in rules.KPIS:
         base_query = _base_query(unit, start, end, kpi.period)
@@ -172,57 +209,51 @@ def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: dateti
     cohort = _base_query(unit, start, end, rules.Period.DISCOVERED)
     found = {**cohort, "set": "found"}
     counts_by = {
-        "severity": [(label, Figure(extra[f"sev_{value}"], {**found, "severity": value}))
+        "severity": [(label, Figure(sums[f"sev_{value}"], {**found, "severity": value}))
                      for value, label in Hazard.Severity.choices],
-        "status": [(label, Figure(extra[f"st_{value}"], {**cohort, "status": value}))
+        "status": [(label, Figure(sums[f"st_{value}"], {**cohort, "status": value}))
                    for value, label in Hazard.Status.choices],
     }
-    closed = extra["closed_days_n"]
+    closed = sums[f"st_{Hazard.Status.CLOSED}"]
+    category_tallies = _scoped(CategoryTally.objects.all(), user=user, unit=unit)
     return {
         "kpis": kpis, "by_key": {row.kpi.key: row for row in kpis}, "counts_by": counts_by,
-        "status_counts": {value: extra[f"st_{value}"] for value in Hazard.Status.values},
-        "found": Figure(counts[(rules.Period.DISCOVERED, "found")], found),
-        "by_category": _by_category(hazards, start, end, cohort, category_names() if names is None else names),
+        "status_counts": {value: sums[f"st_{value}"] for value in Hazard.Status.values},
+        "found": Figure(sums["found"], found),
+        "by_category": _by_category(category_tallies, start, end, cohort,
+                                    category_names() if names is None else names),
         "days_to_close": {
             "closed": Figure(closed, {**cohort, "set": "closed"}),
-            "average": rules.quantize(extra["closed_days_avg"]) if closed else None,
-            "p90": _percentile_days(hazards, start, end, closed, 0.9),
+            "average": rules.quantize(Decimal(sums["close_days"]) / closed) if closed else None,
+            "p90": _percentile_days(_scoped(CloseTally.objects.all(), user=user, unit=unit), start, end, closed, 0.9),
         },
     }
 
 
-def _closed_days():
-    return DaysBetween("closed_at", "discovered_on")
-
-
-def _cohort_aggregates(today) -> dict:
-    aggregates = {f"sev_{value}": Count("id", filter=~Q(status=Hazard.Status.VOIDED) & Q(severity=value))
-                  for value in Hazard.Severity.values}
-    aggregates.update({f"st_{value}": Count("id", filter=Q(status=value)) for value in Hazard.Status.values})
-    closed = Q(status=Hazard.Status.CLOSED)
-    aggregates["closed_days_n"] = Count("id", filter=closed)
-    aggregates["closed_days_avg"] = Avg(_closed_days(), filter=closed)
-    return aggregates
-
-
-def _by_category(hazards, start, end, cohort, names) -> list[tuple[str, Figure]]:
-    rows = (hazards.filter(discovered_on__gte=start, discovered_on__lte=end).exclude(status=Hazard.Status.VOIDED)
-            .values("category_id").annotate(n=Count("id")).order_by())
+def _by_category(category_tallies, start, end, cohort, names) -> list[tuple[str, Figure]]:
+    rows = (category_tallies.filter(tallies_module.period_q(start, end)).values("category_id")
+            .annotate(n=Sum("found")).filter(n__gt=0))
     found = {**cohort, "set": "found"}
     out = [(names.get(row["category_id"], "?"), Figure(row["n"], {**found, "category": row["category_id"]}))
            for row in rows]
     return sorted(out, key=lambda item: (-item[1].value, item[0]))
 
 
-def _percentile_days(hazards, start, end, n: int, fraction: float) -> int | None:
+def _percentile_days(close_tallies, start, end, n: int, fraction: float) -> int | None:
     """The nearest-rank percentile of days from discovery to closing of the period's closed
-    hazards: the value at rank ⌈fraction × n⌉ in ascending order (one indexed query; the same on
-    PostgreSQL and SQLite)."""
+    hazards: the value at rank ⌈fraction × n⌉ in ascending order. One grouped query over the
+    histogram CloseTally (days → count), the rank found in Python."""
     if not n:
         return None
     rank = -(-int(fraction * 100) * n // 100)  # ceil without floats
-    return (hazards.filter(discovered_on__gte=start, discovered_on__lte=end, status=Hazard.Status.CLOSED)
-            .annotate(days=_closed_days()).order_by("days").values_list("days", flat=True)[rank - 1])
+    rows = (close_tallies.filter(tallies_module.period_q(start, end)).values("days").annotate(count=Sum("n"))
+            .order_by("days"))
+    seen = 0
+    for row in rows:
+        seen += row["count"]
+        if seen >= rank:
+            return row["days"]
+    return None
 
 
 # --- the dashboard's charts ---------------------------------------------------------------------
@@ -241,17 +272,18 @@ def _month_end(month: datetime.date) -> datetime.date:
 
 def monthly_found_closed(*, user, unit, start, end) -> list[dict]:
     """Found (discovered, not voided) and closed (销号, local date of closing) per month of the
-    period; two grouped queries."""
-    hazards = scoped_hazards(user=user, unit=unit)
-    found = dict(hazards.filter(discovered_on__gte=start, discovered_on__lte=end)
-                 .exclude(status=Hazard.Status.VOIDED)
-                 .annotate(month=TruncMonth("discovered_on")).values("month").annotate(n=Count("id"))
-                 .values_list("month", "n"))
-    closed = dict(hazards.filter(closed_at__gte=local_day_start(start),
-                                 closed_at__lt=local_day_start(end + datetime.timedelta(days=1)))
-                  .annotate(month=TruncMonth("closed_at")).values("month").annotate(n=Count("id"))
-                  .values_list("month", "n"))
-    closed = {(k.date() if isinstance(k, datetime.datetime) else k): v for k, v in closed.items()}
+    period; one grouped query over the summary table."""
+    tallies = _scoped(HazardTally.objects.all(), user=user, unit=unit)
+    rows = (tallies.filter(tallies_module.period_q(start, end),
+                           kind__in=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.CLOSED])
+            .annotate(month=TruncMonth("day")).values("kind", "month").annotate(found=Sum("found"), n=Sum("n")))
+    found, closed = {}, {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
+        if row["kind"] == HazardTally.Kind.DISCOVERED:
+            found[month] = row["found"] or 0
+        else:
+            closed[month] = row["n"] or 0
     unit_q = {"unit": unit.pk} if unit is not None else {}
     out = []
     for month in months_between(start, end):
@@ -266,46 +298,56 @@ def monthly_found_closed(*, user, unit, start, end) -> list[dict]:
     return out
 
 
-def open_now(*, user, unit, today, names: dict[int, str] | None = None) -> dict:
-    """Open hazards now, whatever their discovery date: by severity and by category, and the
-    overdue ones by the sub-units of `unit` (one level down). Three grouped queries over the open
-    hazards (index on status)."""
-    hazards = scoped_hazards(user=user, unit=unit).filter(open_q())
+def open_now(*, user, unit, today, names: dict[int, str] | None = None,
+             overdue: dict[int, dict] | None = None) -> dict:
+    """Open hazards now, whatever their discovery date: by severity and by category (one grouped
+    query over the summary table OpenTally), and the overdue ones in all and by the sub-units of
+    `unit` (one level down; from `overdue`, kpis.selectors._overdue's rows, or one query)."""
+    open_rows = (_scoped(OpenTally.objects.all(), user=user, unit=unit).values("severity", "category_id")
+                 .annotate(n=Sum("n")))
+    by_severity: dict[str, int] = {}
+    by_category: dict[int, int] = {}
+    for row in open_rows:
+        by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + row["n"]
+        by_category[row["category_id"]] = by_category.get(row["category_id"], 0) + row["n"]
     unit_q = {"unit": unit.pk} if unit is not None else {}
-    rows = hazards.values("severity").annotate(n=Count("id"), overdue=Count("id", filter=overdue_q(today)))
-    by_severity = {row["severity"]: row for row in rows}
-    severity = [(label, Figure(by_severity.get(value, {}).get("n", 0), {**unit_q, "status": "open", "severity": value}))
+    severity = [(label, Figure(by_severity.get(value, 0), {**unit_q, "status": "open", "severity": value}))
                 for value, label in Hazard.Severity.choices]
-    overdue = Figure(sum(row["overdue"] for row in by_severity.values()), {**unit_q, "overdue": "yes"})
+    if overdue is None:
+        overdue = _overdue(_scoped(Hazard.objects.all(), user=user, unit=unit), today=today)
+    total = Figure(sum(row["now"] for row in overdue.values()), {**unit_q, "overdue": "yes"})
     names = category_names() if names is None else names
     category = sorted(
         ((names.get(cid, "?"), Figure(n, {**unit_q, "status": "open", "category": cid}))
-         for cid, n in hazards.values("category_id").annotate(n=Count("id")).values_list("category_id", "n")),
+         for cid, n in by_category.items() if n),
         key=lambda item: (-item[1].value, item[0]))
-    return {"severity": severity, "category": category, "overdue": overdue,
-            "overdue_by_unit": _overdue_by_unit(user=user, unit=unit, today=today)}
+    return {"severity": severity, "category": category, "overdue": total,
+            "overdue_by_unit": _overdue_by_unit(user=user, unit=unit, overdue=overdue)}
 
 
-def _overdue_by_unit(*, user, unit, today) -> list[tuple[OrgUnit, Figure]]:
-    """Overdue hazards per child of `unit`, each with its whole subtree (one grouped query).
-    Hazards of sites owned by `unit` itself are in the total (kpis.views), not in a bar: the
-    ledger's unit filter always takes a whole subtree, and each bar must equal its ledger."""
+def _overdue_by_unit(*, user, unit, overdue: dict[int, dict]) -> list[tuple[OrgUnit, Figure]]:
+    """Overdue hazards per child of `unit`, each with its whole subtree (from the per-unit rows of
+    _overdue and one query for the units). Hazards of sites owned by `unit` itself are in the
+    total (kpis.views), not in a bar: the ledger's unit filter always takes a whole subtree, and
+    each bar must equal its ledger."""
     root = unit or user_root_unit(user)
+    units = list(subtree_queryset(OrgUnit.objects.all(), root, unit_field="") if root is not None
+                 else OrgUnit.objects.all())
     if root is None:  # a superuser without membership: the top units
-        children = list(OrgUnit.objects.filter(parent__isnull=True).order_by("path"))
-        parent_path_len = 0
+        children = [u for u in units if u.parent_id is None]
     else:
-        children = list(root.children.order_by("path"))
-        parent_path_len = len(root.path)
-    hazards = scoped_hazards(user=user, unit=unit).filter(overdue_q(today))
+        children = [u for u in units if u.parent_id == root.pk]
     if not children:
-        total = hazards.count()
+        total = sum(row["now"] for row in overdue.values())
         return [(root, Figure(total, {"unit": root.pk, "overdue": "yes"}))] if root else []
-    step = len(children[0].path) - parent_path_len
-    counts = dict(hazards.annotate(prefix=Substr("unit__path", 1, parent_path_len + step))
-                  .values("prefix").annotate(n=Count("id")).values_list("prefix", "n"))
-    rows = [(child, Figure(counts.get(child.path, 0), {"unit": child.pk, "overdue": "yes"})) for child in children]
-    return rows
+    children.sort(key=lambda u: u.path)
+    paths = {u.pk: u.path for u in units}
+    step = len(children[0].path)
+    counts: dict[str, int] = {}
+    for unit_id, row in overdue.items():
+        prefix = paths.get(unit_id, "")[:step]
+        counts[prefix] = counts.get(prefix, 0) + row["now"]
+    return [(child, Figure(counts.get(child.path, 0), {"unit": child.pk, "overdue": "yes"})) for child in children]
 
 
 def risk_distribution(*, user, unit) -> list[dict]:

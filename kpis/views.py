@@ -64,9 +64,11 @@ def dashboard(request):
     form, unit, start, end = _period(request, today)
     user = request.user
     names = selectors.category_names()
-    kpis = selectors.kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names)
+    overdue = selectors.overdue_rows(user=user, unit=unit, today=today, start=start, end=end)
+    kpis = selectors.kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names,
+                                 overdue=overdue)
     months = selectors.monthly_found_closed(user=user, unit=unit, start=start, end=end)
-    now = selectors.open_now(user=user, unit=unit, today=today, names=names)
+    now = selectors.open_now(user=user, unit=unit, today=today, names=names, overdue=overdue)
     risk = selectors.risk_distribution(user=user, unit=unit)
     tasks = selectors.task_figures(user=user, unit=unit, start=start, end=end)
     risk_url = reverse("kpis:site_risk")

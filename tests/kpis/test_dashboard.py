@@ -159,7 +159,7 @@ def test_the_query_count_does_not_grow_with_the_data(client, manager_a, world, s
         client.get(reverse("kpis:dashboard"), Q1)
 
 
-NUM_QUERIES = 16  # the hazard figures, the risk levels, and one for the inspection tasks
+NUM_QUERIES = 13  # the summary tables, the overdue and closed hazards, the risk levels, the inspection tasks
 
 
 def test_the_risk_list_is_sorted_by_score_and_scoped(client, manager_a, manager_b, site_a, site_b):
