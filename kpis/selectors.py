@@ -5,12 +5,13 @@ each figure carries the ledger query that lists exactly the hazards behind it.""
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.http import urlencode
 
 from core.dates import today_local
@@ -65,7 +66,14 @@ class Figure:
 
     @property
     def url(self) -> str:
-        return f"{reverse(self.view)}?{urlencode(self.query)}"
+        return f"{_list_path(self.view, get_script_prefix())}?{urlencode(self.query)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _list_path(view: str, script_prefix: str) -> str:
+    """reverse(view) (a list without arguments) once per deployment prefix: a dashboard has hundreds
+    of figures."""
+    return reverse(view)
 
 
 def planned_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
