@@ -2,11 +2,17 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.lifecycle import ActionRefused
 from org.admin import HistoryInline, IndexedSearchAdminMixin
 from org.admin_scope import ScopedAdminMixin
 
-from . import services
+from . import lifecycle, services
 from .models import Inspection, InspectionEvent, InspectionResult
+
+
+def may_record(inspection: Inspection, user) -> bool:
+    """Whether `user` may change the inspection's results and details now (its lifecycle's RECORD)."""
+    return lifecycle.Action.RECORD in lifecycle.allowed_actions(inspection, user)
 
 
 class InspectionEventInline(HistoryInline):
@@ -32,7 +38,8 @@ class InspectionResultInline(ScopedAdminMixin, admin.TabularInline):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None or not obj.is_editable:
+        # The lifecycle decides (audits.lifecycle: results change while a draft, by staff).
+        if obj is None or not may_record(obj, request.user):
             return self.fields
         return self.readonly_fields
 
@@ -59,7 +66,8 @@ class InspectionAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmi
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
+        # Details change with the results (audits.services.inspection_update checks RECORD).
+        if obj is not None and not may_record(obj, request.user):
             return self.fields
         return self.readonly_fields
 
@@ -92,7 +100,7 @@ class InspectionAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmi
                     problem=data.get("problem", ""), measure=data.get("measure", ""), finding=result.finding,
                     by=request.user,
                 )
-            except ValidationError as exc:
+            except (ActionRefused, ValidationError) as exc:
                 self.message_user(request, _("%(code)s not saved: %(errors)s")
                                   % {"code": result.item.code, "errors": " ".join(exc.messages)}, level="error")
             else:

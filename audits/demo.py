@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.lifecycle import SYSTEM
 from org.models import Membership, OrgUnit, Role, Site
 from scoring.models import Standard, StandardItem
 from scoring.rules import cents
@@ -220,9 +221,9 @@ def standard_for(site: Site) -> Standard | None:
 
 def _finish(inspection: Inspection, status: str, *, inspector, manager) -> None:
     if status in (Inspection.Status.SUBMITTED, Inspection.Status.LOCKED):
-        services.inspection_submit(inspection=inspection, by=inspector)
+        services.inspection_submit(inspection=inspection, by=inspector or SYSTEM)
     if status == Inspection.Status.LOCKED:
-        services.inspection_lock(inspection=inspection, by=manager)
+        services.inspection_lock(inspection=inspection, by=manager or SYSTEM)
 
 
 @transaction.atomic
@@ -250,9 +251,9 @@ def seed(stdout=None) -> dict:
         title = {3: "春季安全检查", 4: "春季安全检查", 9: "秋季安全检查", 10: "秋季安全检查"}.get(date.month, "")
         inspection = services.inspection_create(
             standard=standard, kind=kind, date=date, site=site, group=_group_for(site.unit),
-            inspectors=[u for u in (inspector,) if u], title=title, by=inspector,
+            inspectors=[u for u in (inspector,) if u], title=title, by=inspector or SYSTEM,
         )
-        _record(inspection, deductions=deductions, rng=rng, by=inspector)
+        _record(inspection, deductions=deductions, rng=rng, by=inspector or SYSTEM)
         _finish(inspection, status, inspector=inspector, manager=manager)
         created += 1
 
@@ -263,9 +264,9 @@ def seed(stdout=None) -> dict:
         inspection = services.inspection_create(
             standard=self_assessment, kind=Inspection.Kind.SELF_ASSESSMENT, date=date, unit=unit,
             inspectors=[u for u in (manager, _member(unit, Role.INSPECTOR)) if u],
-            title="2026 年上半年安全生产自查评价", by=manager,
+            title="2026 年上半年安全生产自查评价", by=manager or SYSTEM,
         )
-        _record(inspection, deductions=9, rng=rng, by=manager)
+        _record(inspection, deductions=9, rng=rng, by=manager or SYSTEM)
         _finish(inspection, Inspection.Status.SUBMITTED, inspector=manager, manager=manager)
         created += 1
 
@@ -275,9 +276,9 @@ def seed(stdout=None) -> dict:
         inspector = _member(site.unit, Role.INSPECTOR)
         inspection = services.inspection_create(
             standard=customer, kind=Inspection.Kind.PERIODIC, date=date, site=site, group=_group_for(site.unit),
-            inspectors=[u for u in (inspector,) if u], by=inspector,
+            inspectors=[u for u in (inspector,) if u], by=inspector or SYSTEM,
         )
-        _record(inspection, deductions=2, rng=rng, by=inspector, fraction=0.45)
+        _record(inspection, deductions=2, rng=rng, by=inspector or SYSTEM, fraction=0.45)
         created += 1
 
     if stdout:

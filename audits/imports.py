@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.lifecycle import SYSTEM, actor_user
 from org.models import OrgUnit, Site
 from scoring.models import Standard, StandardItem
 from scoring.rollup import LeafResult, rollup
@@ -285,10 +286,11 @@ def _show(value) -> str:
 @transaction.atomic
 def inspection_import_results(*, file, standard: Standard, kind: str = Inspection.Kind.SELF_ASSESSMENT,
                               date: datetime.date, site: Site | None = None, unit: OrgUnit | None = None,
-                              filename: str | None = None, submit: bool = False, by=None) -> Inspection:
+                              filename: str | None = None, submit: bool = False, by=SYSTEM) -> Inspection:
     """A new inspection holding the sheet's results (see the module docstring). Raises
-    SheetImportError (file problems) or ValidationError (standard, site, submit refused); in
-    both cases nothing is saved."""
+    SheetImportError (file problems), ValidationError (standard, site, unscored items on submit)
+    or core.lifecycle.ActionRefused (role, scope); in every case nothing is saved. `by`: a user
+    or core.lifecycle.SYSTEM (the default: the command line, tests)."""
     if standard.status != Standard.Status.ACTIVE:
         # Before reading the file: the sheet's codes mean nothing against a draft standard.
         raise ValidationError(_("Standard “%(standard)s” is %(status)s: only an active standard can be used.")
@@ -297,7 +299,7 @@ def inspection_import_results(*, file, standard: Standard, kind: str = Inspectio
     name = filename or getattr(file, "name", None) or str(file)
     inspection = services._create(
         standard=standard, kind=kind, date=date, site=site, unit=unit, group=None, inspectors=(), title="",
-        by=by, event_action=InspectionEvent.Action.IMPORTED,
+        by=by, event_action=InspectionEvent.Action.IMPORT,
         event_comment=_("Imported from %(file)s (%(n)s rows)") % {"file": str(name).rsplit("/", 1)[-1],
                                                                   "n": len(parsed)},
     )
@@ -305,7 +307,7 @@ def inspection_import_results(*, file, standard: Standard, kind: str = Inspectio
     for result in results:
         for field, value in parsed[result.item_id].items():
             setattr(result, field, value)
-        result.updated_by = by
+        result.updated_by = actor_user(by)
     InspectionResult.objects.bulk_update(
         results, ["earned", "not_applicable", "serious_problems", "problem", "measure", "finding", "updated_by"],
         batch_size=500)

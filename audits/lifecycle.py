@@ -1,6 +1,7 @@
-"""The inspection lifecycle as ONE table: which action moves an inspection from which status to
-which, and which roles may take it. Services call `check` inside their transaction with the row
-locked; pages call `allowed_actions` to decide which buttons to show.
+"""The inspection lifecycle as ONE table (core.lifecycle, the engine shared by every app): which
+action moves an inspection from which status to which, and who may take it. Services call
+`check` inside their transaction with the row locked; pages call `allowed_actions` to decide
+which buttons to show (never a comparison of the status).
 
     draft ──submit──▶ submitted ──lock──▶ locked (final)
       ▲                  │
@@ -12,56 +13,30 @@ Decisions where the issue was silent:
   (updated_by on results, the event rows) says who did what.
 - Reopen and lock are a manager's (or an administrator's); a leader only reads.
 - Locked is final: nothing reopens a locked inspection (its report has been filed).
+- The system (core.lifecycle.SYSTEM: management commands, the demo, benchmarks) may take every
+  action, in every unit; the responsible party of a hazard has nothing to do with inspections.
+
+Refusals raise core.lifecycle.ActionRefused (its message is shown as it is).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import lifecycle as engine
+from core.lifecycle import SYSTEM, ActionRefused, Actor, Transition, actor_of  # noqa: F401 - re-exported
 from org.models import Role
-from org.selectors import user_membership
+from org.selectors import unit_in_scope, user_membership
 
-from .models import Inspection
+from .models import Inspection, InspectionAction
 
 S = Inspection.Status
-
-
-class Action(models.TextChoices):
-    RECORD = "record", _("Record results")
-    SUBMIT = "submit", _("Submit")
-    REOPEN = "reopen", _("Reopen")
-    LOCK = "lock", _("Lock")
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str | None  # None: the status stays (recording results)
-    roles: frozenset[str]  # org.models.Role values; a superuser always may
-
+Action = InspectionAction  # one enum: the actions here and the rows of the history
 
 STAFF = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
 MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
-
-TRANSITIONS: dict[str, Transition] = {
-    Action.RECORD: Transition(Action.RECORD, frozenset({S.DRAFT}), None, STAFF),
-    Action.SUBMIT: Transition(Action.SUBMIT, frozenset({S.DRAFT}), S.SUBMITTED, STAFF),
-    Action.REOPEN: Transition(Action.REOPEN, frozenset({S.SUBMITTED}), S.DRAFT, MANAGING),
-    Action.LOCK: Transition(Action.LOCK, frozenset({S.SUBMITTED}), S.LOCKED, MANAGING),
-}
-
 # Who may create an inspection (there is no source status).
 CREATE_ROLES = STAFF
-
-
-class TransitionRefused(ValidationError):
-    """An action not allowed in this status or for this user; the message says why. A
-    ValidationError, so that views show it like any other refusal."""
 
 
 def user_role(user) -> str | None:
@@ -69,51 +44,63 @@ def user_role(user) -> str | None:
     return membership.role if membership else None
 
 
-def role_allows(user, roles: frozenset[str]) -> bool:
-    if user is None:  # the system itself (management commands, demo data)
-        return True
-    if user.is_superuser:
-        return True
-    return user_role(user) in roles
-
-
-def check(inspection: Inspection, action: str, user) -> Transition:
-    """The transition for `action`, or TransitionRefused explaining why it is not allowed."""
-    transition = TRANSITIONS[action]
-    if inspection.status not in transition.sources:
-        raise TransitionRefused(_refusal_for_status(inspection, action))
-    if not role_allows(user, transition.roles):
-        raise TransitionRefused(_refusal_for_role(action))
-    return transition
-
-
-def allowed_actions(inspection: Inspection, user) -> set[str]:
-    return {action for action, t in TRANSITIONS.items()
-            if inspection.status in t.sources and role_allows(user, t.roles)}
-
-
-def _refusal_for_status(inspection: Inspection, action: str):
-    status = inspection.get_status_display()
+def _state_refusal(inspection: Inspection, transition: Transition) -> str:
+    action, status, number = transition.action, inspection.get_status_display(), inspection.number
     if action == Action.RECORD:
         return _("Inspection %(number)s is %(status)s: results can only be changed while it is a draft.") % {
-            "number": inspection.number, "status": status}
+            "number": number, "status": status}
     if action == Action.SUBMIT:
         return _("Inspection %(number)s is %(status)s: only a draft can be submitted.") % {
-            "number": inspection.number, "status": status}
+            "number": number, "status": status}
     if action == Action.REOPEN:
         if inspection.status == S.LOCKED:
             return _("Inspection %(number)s is locked: a locked inspection is final and cannot be reopened.") % {
-                "number": inspection.number}
+                "number": number}
         return _("Inspection %(number)s is %(status)s: only a submitted inspection can be reopened.") % {
-            "number": inspection.number, "status": status}
+            "number": number, "status": status}
     return _("Inspection %(number)s is %(status)s: only a submitted inspection can be locked.") % {
-        "number": inspection.number, "status": status}
+        "number": number, "status": status}
 
 
-def _refusal_for_role(action: str):
+def _role_refusal(transition: Transition) -> str:
     return {
         Action.RECORD: _("Your role may not record inspection results."),
         Action.SUBMIT: _("Your role may not submit inspections."),
         Action.REOPEN: _("Only a manager or an administrator may reopen an inspection."),
         Action.LOCK: _("Only a manager or an administrator may lock an inspection."),
-    }[action]
+    }[transition.action]
+
+
+TABLE = engine.Table(
+    transitions=[
+        Transition.of(Action.RECORD, [S.DRAFT], None, STAFF, _("Record results"), system=True),
+        Transition.of(Action.SUBMIT, [S.DRAFT], S.SUBMITTED, STAFF, _("Submit"), system=True),
+        Transition.of(Action.LOCK, [S.SUBMITTED], S.LOCKED, MANAGING, _("Lock"), system=True),
+        Transition.of(Action.REOPEN, [S.SUBMITTED], S.DRAFT, MANAGING, _("Reopen"), system=True),
+    ],
+    role_of=user_role,
+    # Defence in depth: views already answer 404 for inspections outside the user's scope.
+    in_scope=lambda inspection, user: unit_in_scope(user, inspection.unit),
+    scope_refusal=_("This inspection is outside your unit."),
+    state_refusal=_state_refusal,
+    role_refusal=_role_refusal,
+)
+TRANSITIONS = TABLE.by_action
+
+
+def role_allows(by, roles: frozenset[str]) -> bool:
+    """Whether `by` (a user or an Actor) may do what `roles` may, outside the table (creating an
+    inspection): the system always, a superuser always, else a user holding one of the roles."""
+    actor = actor_of(by)
+    return actor.is_system or TABLE.role_allows(actor, roles)
+
+
+def check(inspection: Inspection, action: str, by) -> Transition:
+    """The transition for `action` when `by` (a user or an Actor) may take it now; else
+    ActionRefused saying why (scope, status, role)."""
+    return engine.check(TABLE, inspection, action, by)
+
+
+def allowed_actions(inspection: Inspection, by) -> set[str]:
+    """The action values `by` may take on `inspection` now (the detail page's buttons)."""
+    return engine.allowed_names(TABLE, inspection, by)

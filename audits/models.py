@@ -119,20 +119,29 @@ class ResultPhoto(models.Model):
         return f"{self.result_id} · {self.pk}"
 
 
+class InspectionAction(models.TextChoices):
+    """Everything that happens to an inspection: the lifecycle's actions (audits.lifecycle, which
+    says from which status and by whom) and the history's rows (InspectionEvent.action) are one
+    enum. The values are the words stored in the history since the first release, hence
+    "submitted" for SUBMIT; RECORD (results recorded on a draft) writes no history row."""
+
+    CREATE = "created", _("Created")
+    IMPORT = "imported", _("Imported")
+    RECORD = "record", _("Record results")
+    EDIT = "edited", _("Details changed")
+    SUBMIT = "submitted", _("Submitted")
+    REOPEN = "reopened", _("Reopened")
+    LOCK = "locked", _("Locked")
+    CREATE_HAZARDS = "hazards_created", _("Hazards created from findings")
+    MOVE = "moved", _("Moved with its site to another unit")
+
+
 class InspectionEvent(StatusEventLabels, AppendOnlyModel):
     """Immutable history of an inspection: created, imported, submitted, reopened (with reason), locked."""
 
     status_choices = Inspection.Status
 
-    class Action(models.TextChoices):
-        CREATED = "created", _("Created")
-        IMPORTED = "imported", _("Imported")
-        SUBMITTED = "submitted", _("Submitted")
-        REOPENED = "reopened", _("Reopened")
-        LOCKED = "locked", _("Locked")
-        HAZARDS_CREATED = "hazards_created", _("Hazards created from findings")
-        EDITED = "edited", _("Details changed")
-        MOVED = "moved", _("Moved with its site to another unit")
+    Action = InspectionAction  # the one action enum of an inspection (defined above)
 
     inspection = models.ForeignKey(Inspection, verbose_name=_("inspection"), on_delete=models.PROTECT,
                                    related_name="events")

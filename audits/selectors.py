@@ -174,7 +174,7 @@ def reopened_inspections(*, user) -> QuerySet[Inspection]:
 
     from .models import InspectionEvent
 
-    reopened = InspectionEvent.objects.filter(inspection=OuterRef("pk"), action=InspectionEvent.Action.REOPENED)
+    reopened = InspectionEvent.objects.filter(inspection=OuterRef("pk"), action=InspectionEvent.Action.REOPEN)
     queryset = (Inspection.objects.select_related("site", "unit")
                 .filter(Exists(reopened), status=Inspection.Status.DRAFT))
     return scope_queryset(queryset, user)

@@ -1,6 +1,7 @@
 """Every write to inspections. Keyword-only, one transaction each; status changes lock the
 inspection row and write their InspectionEvent in the same transaction (events are only ever
-inserted). Refusals are ValidationErrors whose messages are shown to the user as they are.
+inserted). Refusals are shown to the user as they are: core.lifecycle.ActionRefused for who may
+act and in which status (audits.lifecycle), ValidationError for the data.
 
 Decisions where the issue was silent:
 - Numbers are taken from the year of creation (JC-<year>-<5 digits>), like a register, not from
@@ -9,7 +10,8 @@ Decisions where the issue was silent:
 - A result is either scored (earned 0..points), not applicable, or unscored (both empty).
   Earned points together with not applicable is refused, as are serious problems on a
   not-applicable item (a not-applicable item leaves every sum, so its count would vanish).
-- `by=None` is the system itself (management commands, demo data): no role or scope check.
+- `by` is who acts: a signed-in user, or core.lifecycle.SYSTEM for the system itself (management
+  commands, demo data, benchmarks), which has no role or scope check. None is refused (TypeError).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.dates import today_local
+from core.lifecycle import ActionRefused, actor_of, actor_user
 from org.models import OrgUnit, Site
 from org.selectors import unit_in_scope
 from org.services import next_number
@@ -34,7 +37,7 @@ from org.uploads import PHOTO, CheckedFile, check_upload
 from scoring.models import Standard, StandardItem
 
 from . import hooks, lifecycle
-from .lifecycle import Action, TransitionRefused
+from .lifecycle import Action
 from .models import Inspection, InspectionEvent, InspectionResult, ResultPhoto
 
 NUMBER_PREFIX = "JC"
@@ -47,8 +50,13 @@ User = get_user_model()
 # ---------------------------------------------------------------- helpers
 
 def _in_scope(by, unit: OrgUnit) -> bool:
-    # by=None: the system (a scheduled task), which acts for every unit.
-    return by is None or unit_in_scope(by, unit)
+    # The system (a command, the demo) acts for every unit; the responsible party of a hazard for none.
+    actor = actor_of(by)
+    return actor.is_system or (actor.is_user and unit_in_scope(actor.user, unit))
+
+
+def _is_user(by) -> bool:
+    return actor_of(by).is_user
 
 
 def _locked(inspection: Inspection) -> Inspection:
@@ -57,16 +65,14 @@ def _locked(inspection: Inspection) -> Inspection:
 
 
 def _check(inspection: Inspection, action: str, by) -> lifecycle.Transition:
-    if not _in_scope(by, inspection.unit):
-        # Defence in depth: views already answer 404 for inspections outside the user's scope.
-        raise TransitionRefused(_("This inspection is outside your unit."))
+    # Scope (defence in depth: views answer 404 outside it), status and role: audits.lifecycle.
     return lifecycle.check(inspection, action, by)
 
 
 def _event(inspection: Inspection, action: str, *, from_status: str, to_status: str, by,
            comment: str = "") -> InspectionEvent:
     return InspectionEvent.objects.create(inspection=inspection, action=action, from_status=from_status,
-                                          to_status=to_status, actor=by, comment=comment)
+                                          to_status=to_status, actor=actor_user(by), comment=comment)
 
 
 def _next_number(year: int) -> str:
@@ -135,7 +141,7 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
             group: OrgUnit | None, inspectors: Iterable, title: str, by, event_action: str,
             event_comment: str = "") -> Inspection:
     if not lifecycle.role_allows(by, lifecycle.CREATE_ROLES):
-        raise TransitionRefused(_("Your role may not create inspections."))
+        raise ActionRefused(_("Your role may not create inspections."))
     errors: dict[str, list] = {}
     if standard.status != Standard.Status.ACTIVE:
         errors["standard"] = [_("Standard “%(standard)s” is %(status)s: only an active standard can be used.")
@@ -156,7 +162,7 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
     inspectors = list(inspectors)
     for person in inspectors:
         membership = getattr(person, "membership", None)
-        if by is not None and (membership is None or not _in_scope(by, membership.unit)):
+        if _is_user(by) and (membership is None or not _in_scope(by, membership.unit)):
             errors.setdefault("inspectors", []).append(
                 _("%(person)s is not in your unit.") % {"person": person.get_full_name() or person.username})
     if not isinstance(date, datetime.date):
@@ -166,7 +172,7 @@ def _create(*, standard: Standard, kind: str, date: datetime.date, site: Site | 
 
     inspection = Inspection(
         number=_next_number(today_local().year), title=title.strip(), kind=kind, standard=standard,
-        site=site, unit=unit, group=group, date=date, created_by=by,
+        site=site, unit=unit, group=group, date=date, created_by=actor_user(by),
     )
     inspection.full_clean(exclude=["created_by"])  # None when the system creates it
     inspection.save()
@@ -191,7 +197,7 @@ def inspection_create(*, standard: Standard, kind: str, date: datetime.date, sit
     """A new draft inspection of a site (its unit follows the site) or of a unit, against an active
     standard, with one empty result per leaf item."""
     return _create(standard=standard, kind=kind, date=date, site=site, unit=unit, group=group,
-                   inspectors=inspectors, title=title, by=by, event_action=InspectionEvent.Action.CREATED)
+                   inspectors=inspectors, title=title, by=by, event_action=Action.CREATE)
 
 
 # ---------------------------------------------------------------- recording
@@ -215,7 +221,7 @@ def result_save(*, inspection: Inspection, item: StandardItem, earned: Decimal |
     result.not_applicable = bool(not_applicable)
     result.finding, result.problem, result.measure = finding.strip(), problem.strip(), measure.strip()
     result.serious_problems = serious_problems
-    result.updated_by = by
+    result.updated_by = actor_user(by)
     result.full_clean(exclude=["inspection", "item", "updated_by"])
     result.save(update_fields=["earned", "not_applicable", "finding", "problem", "measure", "serious_problems",
                                "updated_by", "updated_at"])
@@ -240,7 +246,7 @@ def photo_add(*, inspection: Inspection, result: InspectionResult, image, by) ->
         raise ValidationError(_("This result belongs to another inspection."))
     if ResultPhoto.objects.filter(result=result).count() >= MAX_PHOTOS_PER_RESULT:
         raise ValidationError({"image": _("An item can have at most %(n)s photos.") % {"n": MAX_PHOTOS_PER_RESULT}})
-    photo = ResultPhoto(result=result, uploaded_by=by)
+    photo = ResultPhoto(result=result, uploaded_by=actor_user(by))
     photo.image.save(image.name, image, save=False)
     thumbnail = image.thumbnail_file()
     photo.thumbnail.save(thumbnail.name, thumbnail, save=False)
@@ -301,25 +307,19 @@ def _move(inspection: Inspection, transition: lifecycle.Transition, *, by, comme
         setattr(inspection, timestamp_field, timezone.now())
         fields.append(timestamp_field)
     inspection.save(update_fields=fields)
-    event = _event(inspection, _EVENT_FOR[transition.action], from_status=from_status, to_status=inspection.status,
+    # The transition's action is the history row's action (one enum, audits.models.InspectionAction).
+    event = _event(inspection, transition.action, from_status=from_status, to_status=inspection.status,
                    by=by, comment=comment)
-    _run_hooks(inspection, event.action, by)
+    _run_hooks(inspection, event.action, actor_of(by))
     return inspection
 
 
 def _run_hooks(inspection: Inspection, action: str, by) -> None:
     """The higher apps' reactions to a status change (planning completes the inspection's task and
     moves the site's schedule on), in this transaction: settings.INSPECTION_HOOKS names them, so
-    that audits imports none of them."""
+    that audits imports none of them. `by` is passed on as a core.lifecycle.Actor."""
     for path in settings.INSPECTION_HOOKS:
         import_string(path)(inspection=inspection, action=action, by=by)
-
-
-_EVENT_FOR = {
-    Action.SUBMIT: InspectionEvent.Action.SUBMITTED,
-    Action.REOPEN: InspectionEvent.Action.REOPENED,
-    Action.LOCK: InspectionEvent.Action.LOCKED,
-}
 
 
 # ---------------------------------------------------------------- details and ownership
@@ -343,7 +343,7 @@ def inspection_update(*, inspection: Inspection, by, **fields) -> Inspection:
         errors["group"] = [_("The inspection group %(group)s is outside your unit.") % {"group": group}]
     for person in fields.get("inspectors", ()):
         membership = getattr(person, "membership", None)
-        if by is not None and (membership is None or not _in_scope(by, membership.unit)):
+        if _is_user(by) and (membership is None or not _in_scope(by, membership.unit)):
             errors.setdefault("inspectors", []).append(
                 _("%(person)s is not in your unit.") % {"person": person.get_full_name() or person.username})
     if errors:
@@ -363,7 +363,7 @@ def inspection_update(*, inspection: Inspection, by, **fields) -> Inspection:
     columns = [name for name in changed if name != "inspectors"]
     if columns:
         inspection.save(update_fields=columns)
-    _event(inspection, InspectionEvent.Action.EDITED, from_status=inspection.status, to_status=inspection.status,
+    _event(inspection, Action.EDIT, from_status=inspection.status, to_status=inspection.status,
            by=by, comment=", ".join(str(Inspection._meta.get_field(n).verbose_name) for n in changed))
     return inspection
 
@@ -376,7 +376,7 @@ def inspections_follow_site(*, site: Site, old_unit: OrgUnit, new_unit: OrgUnit,
         inspection.unit = new_unit
     Inspection.objects.bulk_update(inspections, ["unit"])
     InspectionEvent.objects.bulk_create([
-        InspectionEvent(inspection=inspection, action=InspectionEvent.Action.MOVED, from_status=inspection.status,
+        InspectionEvent(inspection=inspection, action=Action.MOVE, from_status=inspection.status,
                         to_status=inspection.status, actor=by,
                         comment=_("With its site from %(old)s to %(new)s.") % {"old": old_unit, "new": new_unit})
         for inspection in inspections])

@@ -1,5 +1,6 @@
 """Thin views: parse, look the inspection up in the user's scope (404 outside it), call one service,
-render. Refusals from the services are shown to the user as they are."""
+render. Refusals from the services (core.lifecycle.ActionRefused for who may act and when,
+ValidationError for the data) are shown to the user as they are."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.lifecycle import ActionRefused
 from org.documents import RenderError, render_error_message
 from org.once import once_per_token
 from org.selectors import site_list
@@ -30,7 +32,7 @@ from .models import Inspection
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError | ActionRefused) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -71,7 +73,7 @@ def inspection_create(request):
                 unit=data["unit"], group=data["group"], inspectors=data["inspectors"], title=data["title"],
                 by=request.user,
             )
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Inspection %(number)s created.") % {"number": inspection.number})
@@ -96,7 +98,7 @@ def inspection_import(request):
             )
         except SheetImportError as exc:
             sheet_errors = exc.errors
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("Inspection %(number)s imported as a draft: check it and submit it.")
@@ -235,7 +237,7 @@ def result_save(request, pk: int, result_pk: int):
                 serious_problems=data["serious_problems"] or 0, **score,
             )
             saved = True
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             errors = exc.messages
     else:
         errors = [f"{form.fields[f].label or f}: {' '.join(e)}" if f != "__all__" else " ".join(e)
@@ -292,7 +294,7 @@ def photo_add(request, pk: int, result_pk: int):
         try:
             services.photo_add(inspection=inspection, result=result, image=form.cleaned_data["image"],
                                by=request.user)
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             errors = exc.messages
     else:
         errors = [" ".join(e) for e in form.errors.values()]
@@ -322,7 +324,7 @@ def _status_change(request, pk: int, change, done: str):
     inspection = selectors.inspection_get(user=request.user, pk=pk)
     try:
         change(inspection)
-    except ValidationError as exc:
+    except (ActionRefused, ValidationError) as exc:
         for message in exc.messages:
             messages.error(request, message)
         return inspection, False

@@ -45,6 +45,7 @@ def main() -> None:
     from weasyprint import HTML
 
     from audits import documents, services
+    from core.lifecycle import SYSTEM
     from org import services as org_services
     from org.documents import PDF_FONT_FAMILY, static_roots
     from org.models import OrgUnit
@@ -65,12 +66,12 @@ def main() -> None:
                          title=f"检查项目{s}.{n}：设备设施运行正常，记录完整，责任落实到人")
             for n in range(1, per_section + 1)])
     inspection = services.inspection_create(standard=standard, kind="self_assessment", unit=unit,
-                                            date=datetime.date(2026, 6, 30), by=None)
+                                            date=datetime.date(2026, 6, 30), by=SYSTEM)
     for i, result in enumerate(inspection.results.select_related("item")):
         problem = f"发现问题{i}：台账记录不完整" if i % 6 == 0 else ""
         services.result_save(inspection=inspection, item=result.item, earned=Decimal(str(i % 5 * 0.75)),
                              not_applicable=False, problem=problem, measure="限期整改" if problem else "",
-                             by=None)
+                             by=SYSTEM)
     rows = len(documents.report_context(inspection)["rows"])
 
     language = settings.LANGUAGE_CODE

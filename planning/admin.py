@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.lifecycle import ActionRefused
 from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline
 from org.admin_scope import ScopedAdminMixin
 
@@ -69,7 +70,7 @@ class ScheduleAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin)
                                              cycle_unit=data["cycle_unit"], cycle_length=data["cycle_length"],
                                              season=data.get("season") or "", window_days=data["window_days"],
                                              active=data["active"], by=request.user)
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             self.message_user(request, " ".join(exc.messages), level=messages.ERROR)
             return
         obj.next_due = saved.next_due

@@ -1,6 +1,6 @@
-"""The task lifecycle as ONE table: which action moves a task from which status to which, and which
-roles may take it. Services call `check` inside their transaction with the row locked; pages call
-`allowed_actions` for their buttons.
+"""The task lifecycle as ONE table (core.lifecycle, the engine shared by every app): which action
+moves a task from which status to which, and who may take it. Services call `check` inside their
+transaction with the row locked; pages call `allowed_actions` for their buttons.
 
     planned ──assign──▶ assigned ──start──▶ in progress ──complete──▶ done
        │  └──────────start───────────────────▲    ▲                    │
@@ -15,91 +15,38 @@ Decisions where the issue was silent:
   "start" (the inspection is linked to it).
 - Reopening an inspection puts its task back in progress; the schedule keeps its next due date
   until the inspection is submitted again.
+- The system (core.lifecycle.SYSTEM: beat, commands, the inspection hook) may take every action;
+  complete, miss and reopen are the system's only. No user's scope is checked here: the services
+  check it (planning.services._check_scope) before the table.
+
+Refusals raise core.lifecycle.ActionRefused (its message is shown as it is).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import lifecycle as engine
+from core.lifecycle import SYSTEM, ActionRefused, Transition, actor_of  # noqa: F401 - re-exported
 from org.models import Role
 from org.selectors import user_membership
 
-from .models import Task
+from .models import Task, TaskAction
 
 S = Task.Status
-
-
-class Action(models.TextChoices):
-    ASSIGN = "assign", _("Assign")
-    START = "start", _("Start")
-    COMPLETE = "complete", _("Complete")
-    MISS = "miss", _("Mark missed")
-    CANCEL = "cancel", _("Cancel")
-    REOPEN = "reopen", _("Reopen")
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    roles: frozenset[str] | None  # None: the system only (commands, hooks)
-
+Action = TaskAction  # one enum: the actions here and the rows of the history
 
 STAFF = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
 MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
-
-TRANSITIONS: dict[str, Transition] = {
-    Action.ASSIGN: Transition(Action.ASSIGN, frozenset({S.PLANNED, S.ASSIGNED}), S.ASSIGNED, MANAGING),
-    Action.START: Transition(Action.START, frozenset({S.PLANNED, S.ASSIGNED}), S.IN_PROGRESS, STAFF),
-    Action.COMPLETE: Transition(Action.COMPLETE, frozenset({S.PLANNED, S.ASSIGNED, S.IN_PROGRESS}), S.DONE, None),
-    Action.MISS: Transition(Action.MISS, frozenset({S.PLANNED, S.ASSIGNED}), S.MISSED, None),
-    Action.CANCEL: Transition(Action.CANCEL, frozenset({S.PLANNED, S.ASSIGNED}), S.CANCELLED, MANAGING),
-    Action.REOPEN: Transition(Action.REOPEN, frozenset({S.DONE}), S.IN_PROGRESS, None),
-}
+NOBODY = frozenset()  # the system's actions: no user's role may take them
 
 # Who may create tasks by hand and draw spot checks.
 CREATE_ROLES = MANAGING
 
 
-class TransitionRefused(ValidationError):
-    """An action not allowed in this status or for this user; the message says why."""
-
-
 def user_role(user) -> str | None:
     membership = user_membership(user) if user is not None else None
     return membership.role if membership else None
-
-
-def role_allows(user, roles: frozenset[str] | None) -> bool:
-    if user is None:  # the system itself
-        return True
-    if roles is None:
-        return False
-    if user.is_superuser:
-        return True
-    return user_role(user) in roles
-
-
-def check(task: Task, action: str, user) -> Transition:
-    transition = TRANSITIONS[action]
-    if task.status not in transition.sources:
-        raise TransitionRefused(
-            _("Task %(task)s is %(status)s: it cannot be %(action)s now.")
-            % {"task": task.pk, "status": task.get_status_display(), "action": _ACTION_PAST[action]})
-    if not role_allows(user, transition.roles):
-        raise TransitionRefused(_("Your role may not do this with a task (%(action)s).")
-                                % {"action": Action(action).label})
-    return transition
-
-
-def allowed_actions(task: Task, user) -> set[str]:
-    return {a for a, t in TRANSITIONS.items() if task.status in t.sources and t.roles is not None
-            and role_allows(user, t.roles)}
 
 
 _ACTION_PAST = {
@@ -110,3 +57,49 @@ _ACTION_PAST = {
     Action.CANCEL: _("cancelled"),
     Action.REOPEN: _("reopened"),
 }
+
+
+def _state_refusal(task: Task, transition: Transition) -> str:
+    return _("Task %(task)s is %(status)s: it cannot be %(action)s now.") % {
+        "task": task.pk, "status": task.get_status_display(), "action": _ACTION_PAST[transition.action]}
+
+
+def _role_refusal(transition: Transition) -> str:
+    return _("Your role may not do this with a task (%(action)s).") % {"action": transition.label}
+
+
+OPEN_NOT_STARTED = [S.PLANNED, S.ASSIGNED]
+
+TABLE = engine.Table(
+    transitions=[
+        Transition.of(Action.ASSIGN, OPEN_NOT_STARTED, S.ASSIGNED, MANAGING, _("Assign"), system=True),
+        Transition.of(Action.START, OPEN_NOT_STARTED, S.IN_PROGRESS, STAFF, _("Start"), system=True),
+        Transition.of(Action.COMPLETE, [*OPEN_NOT_STARTED, S.IN_PROGRESS], S.DONE, NOBODY, _("Complete"),
+                      system=True),
+        Transition.of(Action.MISS, OPEN_NOT_STARTED, S.MISSED, NOBODY, _("Mark missed"), system=True),
+        Transition.of(Action.CANCEL, OPEN_NOT_STARTED, S.CANCELLED, MANAGING, _("Cancel"), system=True),
+        Transition.of(Action.REOPEN, [S.DONE], S.IN_PROGRESS, NOBODY, _("Reopen"), system=True),
+    ],
+    role_of=user_role,
+    state_refusal=_state_refusal,
+    role_refusal=_role_refusal,
+)
+TRANSITIONS = TABLE.by_action
+
+
+def role_allows(by, roles: frozenset[str]) -> bool:
+    """Whether `by` (a user or an Actor) may do what `roles` may, outside the table (creating
+    tasks, drawing spot checks): the system always, a superuser always, else a user holding one."""
+    actor = actor_of(by)
+    return actor.is_system or TABLE.role_allows(actor, roles)
+
+
+def check(task: Task, action: str, by) -> Transition:
+    """The transition for `action` when `by` (a user or an Actor) may take it now; else
+    ActionRefused saying why (status, role)."""
+    return engine.check(TABLE, task, action, by)
+
+
+def allowed_actions(task: Task, by) -> set[str]:
+    """The action values `by` may take on `task` now (the page's buttons)."""
+    return engine.allowed_names(TABLE, task, by)

@@ -234,20 +234,27 @@ class Task(models.Model):
         return self.status in self.OPEN
 
 
+class TaskAction(models.TextChoices):
+    """Everything that happens to a task: the lifecycle's actions (planning.lifecycle) and the
+    history's rows (TaskEvent.action) are one enum. The values are the words stored in the history
+    since the first release, hence "done" for COMPLETE."""
+
+    CREATE = "created", _("Created")
+    ASSIGN = "assigned", _("Assigned")
+    START = "started", _("Started")
+    COMPLETE = "done", _("Done")
+    MISS = "missed", _("Missed")
+    CANCEL = "cancelled", _("Cancelled")
+    REOPEN = "reopened", _("Reopened")
+    MOVE = "moved", _("Moved with its site")
+
+
 class TaskEvent(StatusEventLabels, models.Model):
     """Immutable history of a task: created, assigned, started, done, missed, cancelled."""
 
     status_choices = Task.Status
 
-    class Action(models.TextChoices):
-        CREATED = "created", _("Created")
-        ASSIGNED = "assigned", _("Assigned")
-        STARTED = "started", _("Started")
-        DONE = "done", _("Done")
-        MISSED = "missed", _("Missed")
-        CANCELLED = "cancelled", _("Cancelled")
-        REOPENED = "reopened", _("Reopened")
-        MOVED = "moved", _("Moved with its site")
+    Action = TaskAction  # the one action enum of a task (defined above)
 
     # The task's history is read through the (task, at) index below; actors through a partial index
     # (the system's events, such as every generated task's "created", have none).

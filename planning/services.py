@@ -1,7 +1,8 @@
 """Every write of planning. Keyword-only, one transaction each; a task's status changes lock its row
-and write its TaskEvent in the same transaction (events are only ever inserted). Refusals are
-ValidationErrors whose messages are shown as they are. `by=None` is the system (beat, commands,
-demo data): no role or scope check.
+and write its TaskEvent in the same transaction (events are only ever inserted). Refusals are shown
+as they are: core.lifecycle.ActionRefused for who may act and when (planning.lifecycle),
+ValidationError for the data. `by` is who acts: a signed-in user, or core.lifecycle.SYSTEM (beat,
+commands, the inspection hook, demo data), which has no role or scope check; None is refused.
 
 Decisions where the issue was silent:
 - A generated task is never due before the day it is generated: a site already overdue (its last
@@ -33,12 +34,13 @@ from django.utils.translation import gettext as _
 from audits import services as audit_services
 from audits.models import Inspection
 from core.dates import today_local
+from core.lifecycle import SYSTEM, ActionRefused, actor_of, actor_user
 from org.models import OrgUnit, Site
 from org.selectors import subtree_queryset, user_root_unit, user_sees_everything
 from scoring.models import Standard
 
 from . import cycles, lifecycle
-from .lifecycle import Action, TransitionRefused
+from .lifecycle import Action
 from .models import (
     ReviewCycle,
     RiskReview,
@@ -56,18 +58,20 @@ DEFAULT_HORIZON_DAYS = 30
 MAX_SITES_PER_CREATE = 500
 INSERT_BATCH = 1000
 
-E = TaskEvent.Action
-_EVENT_FOR = {Action.ASSIGN: E.ASSIGNED, Action.START: E.STARTED, Action.COMPLETE: E.DONE, Action.MISS: E.MISSED,
-              Action.CANCEL: E.CANCELLED, Action.REOPEN: E.REOPENED}
 DONE_STATUSES = (Inspection.Status.SUBMITTED, Inspection.Status.LOCKED)
 
 
 # ---------------------------------------------------------------- helpers
 
 def _in_scope(by, unit: OrgUnit) -> bool:
-    if by is None or user_sees_everything(by):
+    actor = actor_of(by)
+    if actor.is_system:
         return True
-    root = user_root_unit(by)
+    if not actor.is_user:
+        return False
+    if user_sees_everything(actor.user):
+        return True
+    root = user_root_unit(actor.user)
     return root is not None and root.is_ancestor_of(unit)
 
 
@@ -87,15 +91,16 @@ def _move(task: Task, action: str, *, by, comment: str = "", extra_fields: Itera
         task.closed_at = None
         fields.append("closed_at")
     task.save(update_fields=fields)
-    TaskEvent.objects.create(task=task, action=_EVENT_FOR[action], from_status=from_status, to_status=task.status,
-                             actor=by, comment=comment)
+    # The transition's action is the history row's action (one enum, planning.models.TaskAction).
+    TaskEvent.objects.create(task=task, action=transition.action, from_status=from_status, to_status=task.status,
+                             actor=actor_user(by), comment=comment)
     return task
 
 
 def _check_scope(by, task: Task) -> None:
     if not _in_scope(by, task.unit):
         # Defence in depth: the views already answer 404 outside the user's scope.
-        raise TransitionRefused(_("This task is outside your unit."))
+        raise ActionRefused(_("This task is outside your unit."))
 
 
 # ---------------------------------------------------------------- schedules
@@ -253,7 +258,7 @@ def _generate_in_sql(today: datetime.date, end: datetime.date, now) -> int:
     selection, params = _due_schedules(today, end).query.sql_with_params()
     S = Task.Status
     params = [Task.Source.SCHEDULE, cycles.CycleUnit.SEASONAL, cycles.CycleUnit.SEASONAL, S.PLANNED, S.ASSIGNED, now,
-              *params, E.CREATED, now]
+              *params, Action.CREATE, now]
     with connection.cursor() as cursor:
         # bandit B608: the selection is the ORM's own SQL (its values are parameters, as are all others).
         cursor.execute(_GENERATE_SQL.format(selection=selection), params)  # nosec B608
@@ -293,7 +298,7 @@ def _generate_in_python(today: datetime.date, end: datetime.date, now) -> int:
             sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} {returning}"  # nosec B608
             cursor.execute(sql, [value for row in batch for value in row])
             created += cursor.fetchall()
-    TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=E.CREATED, to_status=status, at=now)
+    TaskEvent.objects.bulk_create([TaskEvent(task_id=pk, action=Action.CREATE, to_status=status, at=now)
                                    for pk, status in created], batch_size=INSERT_BATCH)
     return len(created)
 
@@ -346,7 +351,7 @@ def tasks_mark_missed(*, today: datetime.date | None = None) -> int:
     for task in Task.objects.select_for_update(skip_locked=True).filter(
             pk__in=ids, status__in=[Task.Status.PLANNED, Task.Status.ASSIGNED]).order_by("pk"):
         # Comments are stored once and read in any language: the date, not a sentence.
-        _move(task, Action.MISS, by=None, comment=task.window_end.isoformat())
+        _move(task, Action.MISS, by=SYSTEM, comment=task.window_end.isoformat())
         _advance(task.schedule_id, task.due_date, completed=False)
         count += 1
     return count
@@ -385,7 +390,7 @@ def _check_people(by, group: OrgUnit | None, inspectors: Iterable) -> dict[str, 
         errors["group"] = [_("Choose an inspection group of your unit.")]
     for person in inspectors:
         membership = getattr(person, "membership", None)
-        if by is not None and (membership is None or not _in_scope(by, membership.unit)):
+        if actor_of(by).is_user and (membership is None or not _in_scope(by, membership.unit)):
             errors.setdefault("inspectors", []).append(
                 _("%(person)s is not in your unit.") % {"person": person.get_full_name() or person.username})
     return errors
@@ -397,7 +402,7 @@ def tasks_create(*, sites: Iterable[Site], kind: str, standard: Standard, due_da
                  by) -> list[Task]:
     """Tasks created by hand (a special check, say), one per site: for one site or a filtered set."""
     if not lifecycle.role_allows(by, lifecycle.CREATE_ROLES):
-        raise TransitionRefused(_("Your role may not create tasks."))
+        raise ActionRefused(_("Your role may not create tasks."))
     sites = list(sites)
     inspectors = list(inspectors)
     errors = _check_people(by, group, inspectors)
@@ -420,14 +425,14 @@ def tasks_create(*, sites: Iterable[Site], kind: str, standard: Standard, due_da
     for site in sites:
         task = Task(site=site, unit=site.unit, source=Task.Source.MANUAL, kind=kind, standard=standard,
                     title=title.strip(), due_date=due_date, window_start=due_date - days, window_end=due_date + days,
-                    group=group, status=status, created_by=by)
+                    group=group, status=status, created_by=actor_user(by))
         task.full_clean(exclude=["created_by", "site", "unit", "standard", "group"])
         created.append(task)
     Task.objects.bulk_create(created)
     if inspectors:
         through = Task.inspectors.through
         through.objects.bulk_create([through(task_id=t.pk, user_id=u.pk) for t in created for u in inspectors])
-    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.CREATED, to_status=t.status, actor=by)
+    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=Action.CREATE, to_status=t.status, actor=actor_user(by))
                                    for t in created])
     return created
 
@@ -464,8 +469,9 @@ def task_start(*, task: Task, by) -> Inspection:
     _check_scope(by, task)
     lifecycle.check(task, Action.START, by)
     inspectors = list(task.inspectors.all())
-    if by is not None and by not in inspectors and lifecycle.user_role(by) == "inspector":
-        inspectors.append(by)
+    user = actor_user(by)
+    if user is not None and user not in inspectors and lifecycle.user_role(user) == "inspector":
+        inspectors.append(user)
     inspection = audit_services.inspection_create(
         standard=task.standard, kind=task.kind, date=today_local(), site=task.site, group=task.group,
         inspectors=inspectors, title=task.title, by=by)
@@ -541,7 +547,7 @@ def planning_follows_site(*, site: Site, old_unit: OrgUnit, new_unit: OrgUnit, b
                 comment += f"; {task.group.name if task.group else '—'} → {group.name if group else '—'}"
             task.group = group
             task.status = Task.Status.ASSIGNED if group is not None or task.pk in kept else Task.Status.PLANNED
-        events.append(TaskEvent(task=task, action=E.MOVED, from_status=from_status, to_status=task.status, actor=by,
+        events.append(TaskEvent(task=task, action=Action.MOVE, from_status=from_status, to_status=task.status, actor=by,
                                 comment=comment))
     Task.objects.bulk_update(tasks, ["unit", "group", "status"])
     TaskEvent.objects.bulk_create(events)
@@ -565,7 +571,7 @@ def inspection_changed(*, inspection: Inspection, action: str, by) -> None:
             if task.inspection_id is None and not Task.objects.filter(inspection=inspection).exists():
                 task.inspection = inspection
                 fields.append("inspection")
-            _move(task, Action.COMPLETE, by=None, comment=inspection.number, extra_fields=fields)
+            _move(task, Action.COMPLETE, by=SYSTEM, comment=inspection.number, extra_fields=fields)
         for schedule_id in Schedule.objects.filter(site_id=inspection.site_id, kind=inspection.kind).values_list(
                 "pk", flat=True):
             _advance(schedule_id, inspection.date, completed=True)
@@ -574,7 +580,7 @@ def inspection_changed(*, inspection: Inspection, action: str, by) -> None:
         # A schedule whose next task is already out keeps this one done (one open task per schedule).
         if task is not None and not (task.schedule_id and Task.objects.filter(
                 schedule_id=task.schedule_id, status__in=Task.OPEN).exists()):
-            _move(task, Action.REOPEN, by=None, comment=inspection.number)
+            _move(task, Action.REOPEN, by=SYSTEM, comment=inspection.number)
 
 
 # ---------------------------------------------------------------- spot checks
@@ -685,7 +691,7 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
     from decimal import Decimal
 
     if not lifecycle.role_allows(by, lifecycle.CREATE_ROLES):
-        raise TransitionRefused(_("Your role may not draw spot checks."))
+        raise ActionRefused(_("Your role may not draw spot checks."))
     if not _in_scope(by, unit):
         raise ValidationError({"unit": _("%(unit)s is outside your unit.") % {"unit": unit}})
     if group is not None and (group.kind != OrgUnit.Kind.GROUP or not _in_scope(by, group)):
@@ -729,7 +735,7 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
         plan = SpotCheckPlan(unit=unit, month=first)
     plan.percentage, plan.minimum, plan.proportions, plan.seed = percentage, minimum, proportions, seed
     plan.standard, plan.group, plan.status = standard, group, SpotCheckPlan.Status.DRAWN
-    plan.population, plan.drawn_at, plan.drawn_by = sample.population, timezone.now(), by
+    plan.population, plan.drawn_at, plan.drawn_by = sample.population, timezone.now(), actor_user(by)
     plan.full_clean(exclude=["drawn_by"])
     plan.save()
     SpotCheckPick.objects.bulk_create([SpotCheckPick(plan=plan, site_id=site_id, stratum=stratum, rank=rank)
@@ -740,9 +746,9 @@ def spot_check_draw(*, unit: OrgUnit, month: datetime.date, seed: int | None = N
         Task(site_id=site_id, unit_id=units[site_id], source=Task.Source.SPOT_CHECK, plan=plan,
              kind=Inspection.Kind.SPOT_CHECK, standard=standard, due_date=last, window_start=first, window_end=last,
              group=group,
-             status=status, created_by=by)
+             status=status, created_by=actor_user(by))
         for site_id, _code, _stratum in sample.picks])
-    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=E.CREATED, to_status=t.status, actor=by,
+    TaskEvent.objects.bulk_create([TaskEvent(task=t, action=Action.CREATE, to_status=t.status, actor=actor_user(by),
                                              comment=str(seed)) for t in tasks])
     return plan, sample
 
@@ -794,8 +800,12 @@ def review_is_overdue(review: RiskReview, today: datetime.date) -> bool:
 
 def review_may_record(review: RiskReview, user) -> bool:
     """The reviewer records their review; a manager or administrator of the unit may record it for them."""
-    if user is None:
+    actor = actor_of(user)
+    if actor.is_system:
         return True
+    if not actor.is_user:
+        return False
+    user = actor.user
     if review.reviewer_id == user.pk:
         return True
     return lifecycle.role_allows(user, lifecycle.MANAGING) and _in_scope(user, review.unit)
@@ -806,9 +816,9 @@ def review_complete(*, review: RiskReview, measures: str, effect: str, improveme
     """pending → done with the measures in place, the effect analysis and the improvements."""
     review = RiskReview.objects.select_for_update(of=("self",)).select_related("unit").get(pk=review.pk)
     if not _in_scope(by, review.unit) or not review_may_record(review, by):
-        raise TransitionRefused(_("Only the reviewer, or a manager of the unit, records this review."))
+        raise ActionRefused(_("Only the reviewer, or a manager of the unit, records this review."))
     if review.status != RiskReview.Status.PENDING:
-        raise TransitionRefused(_("This review is already done."))
+        raise ActionRefused(_("This review is already done."))
     errors = {}
     if not (measures or "").strip():
         errors["measures"] = [_("Describe the measures in place.")]
@@ -817,8 +827,8 @@ def review_complete(*, review: RiskReview, measures: str, effect: str, improveme
     if errors:
         raise ValidationError(errors)
     review.measures, review.effect, review.improvements = measures.strip(), effect.strip(), improvements.strip()
-    review.status, review.done_at, review.done_by = RiskReview.Status.DONE, timezone.now(), by
+    review.status, review.done_at, review.done_by = RiskReview.Status.DONE, timezone.now(), actor_user(by)
     review.full_clean(exclude=["done_by", "cycle", "unit", "reviewer"])
     review.save(update_fields=["measures", "effect", "improvements", "status", "done_at", "done_by"])
-    RiskReviewEvent.objects.create(review=review, action=RiskReviewEvent.Action.DONE, actor=by)
+    RiskReviewEvent.objects.create(review=review, action=RiskReviewEvent.Action.DONE, actor=actor_user(by))
     return review

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.dates import today_local
+from core.lifecycle import ActionRefused
 from org.forms import parse_id
 from org.models import Site
 from org.once import once_per_token
@@ -27,7 +28,7 @@ from .lifecycle import Action
 from .models import Task
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError | ActionRefused) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -49,6 +50,8 @@ def task_list(request):
     today = today_local()
     for task in page.object_list:
         task.overdue = selectors.is_overdue(task, today)
+        # The row's checkbox for assigning in bulk (the lifecycle decides, not the status).
+        task.may_assign = Action.ASSIGN in lifecycle.allowed_actions(task, user)
     can_manage = _can_manage(user)
     return render(request, "planning/task_list.html", {
         **chosen_site(request, task_filter), "filter": task_filter, "page": page, "can_manage": can_manage,
@@ -79,7 +82,7 @@ def task_assign_bulk(request):
     try:
         count = services.tasks_assign(tasks=tasks, group=form.cleaned_data["group"],
                                       inspectors=form.cleaned_data["inspectors"], by=request.user)
-    except ValidationError as exc:
+    except (ActionRefused, ValidationError) as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
@@ -110,7 +113,7 @@ def task_assign(request, pk: int):
         try:
             services.tasks_assign(tasks=[task], group=form.cleaned_data["group"],
                                   inspectors=form.cleaned_data["inspectors"], by=request.user)
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             for message in exc.messages:
                 messages.error(request, message)
         else:
@@ -129,7 +132,7 @@ def task_start(request, pk: int):
     task = selectors.task_get(user=request.user, pk=pk)
     try:
         inspection = services.task_start(task=task, by=request.user)
-    except ValidationError as exc:
+    except (ActionRefused, ValidationError) as exc:
         for message in exc.messages:
             messages.error(request, message)
         return redirect("planning:task_detail", pk=task.pk)
@@ -147,7 +150,7 @@ def task_cancel(request, pk: int):
         return redirect("planning:task_detail", pk=task.pk)
     try:
         services.task_cancel(task=task, reason=form.cleaned_data["reason"], by=request.user)
-    except ValidationError as exc:
+    except (ActionRefused, ValidationError) as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
@@ -181,7 +184,7 @@ def task_create(request):
                 created = services.tasks_create(
                     sites=sites, kind=data["kind"], standard=data["standard"], due_date=data["due_date"],
                     window_days=data["window_days"], group=data["group"], title=data["title"], by=request.user)
-            except ValidationError as exc:
+            except (ActionRefused, ValidationError) as exc:
                 _add_errors(form, exc)
             else:
                 messages.success(request, _("%(count)s task(s) created.") % {"count": len(created)})
@@ -286,7 +289,7 @@ def plan_draw(request):
                 unit=data["unit"], month=data["month"], seed=data["seed"], percentage=data["percentage"],
                 minimum=data["minimum"], proportions=proportions, standard=data["standard"], group=data["group"],
                 by=request.user)
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("%(count)s site(s) drawn with seed %(seed)s.")
@@ -334,7 +337,7 @@ def review_detail(request, pk: int):
         if form.is_valid():
             try:
                 services.review_complete(review=review, by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
+            except (ActionRefused, ValidationError) as exc:
                 _add_errors(form, exc)
             else:
                 messages.success(request, _("Review recorded."))

@@ -4,9 +4,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.lifecycle import ActionRefused
 from org.admin_scope import ScopedAdminMixin
 
-from . import services
+from . import lifecycle, services
+from .lifecycle import Action
 from .models import Standard, StandardItem
 
 
@@ -22,7 +24,8 @@ class StandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
     actions = ["activate_selected", "new_version_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
+        # The lifecycle decides (scoring.lifecycle: only a draft changes, by a manager).
+        if obj is not None and Action.EDIT not in lifecycle.allowed_actions(obj, request.user):
             return ("name", "version", "description", *self.readonly_fields)
         return self.readonly_fields
 
@@ -33,7 +36,8 @@ class StandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Active and retired versions are kept: inspections point at them.
-        return super().has_delete_permission(request, obj) and (obj is None or obj.is_editable)
+        return super().has_delete_permission(request, obj) and (
+            obj is None or Action.DELETE in lifecycle.allowed_actions(obj, request.user))
 
     def delete_model(self, request, obj):
         services.standard_delete_draft(standard=obj, by=request.user)
@@ -48,7 +52,7 @@ class StandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
             try:
                 action(standard=standard, by=request.user)
                 count += 1
-            except ValidationError as exc:
+            except (ActionRefused, ValidationError) as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
@@ -71,13 +75,18 @@ class StandardItemForm(forms.ModelForm):
         model = StandardItem
         fields = ["standard", "code", "title", "points", "criteria", "serious", "hazard_category_code", "hazard_major"]
 
+    # Set by StandardItemAdmin.get_form: the lifecycle's EDIT is checked for this user.
+    request_user = None
+
     def clean(self):
         data = super().clean()
         standard = data.get("standard") or getattr(self.instance, "standard", None)
         code = data.get("code")
-        if standard is not None and not standard.is_editable:
-            raise forms.ValidationError(_("Only the items of a draft can be changed. Create a new version to edit "
-                                          "this standard."))
+        if standard is not None:
+            try:
+                lifecycle.check(standard, Action.EDIT, self.request_user or lifecycle.SYSTEM)
+            except ActionRefused as exc:
+                raise forms.ValidationError(str(exc)) from None
         if standard is not None and code and "." in code:
             parent_code = code.rpartition(".")[0]
             if not StandardItem.objects.filter(standard=standard, code=parent_code).exists():
@@ -105,8 +114,13 @@ class StandardItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("parent", "depth", "is_leaf")
     list_per_page = 200
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user
+        return form
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.standard.is_editable:
+        if obj is not None and Action.EDIT not in lifecycle.allowed_actions(obj.standard, request.user):
             return self.fields
         if obj is not None:
             # The standard never changes; a parent's points are the sum of its sub-items.
@@ -120,7 +134,8 @@ class StandardItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or obj.standard.is_editable)
+        return super().has_delete_permission(request, obj) and (
+            obj is None or Action.EDIT in lifecycle.allowed_actions(obj.standard, request.user))
 
     def save_model(self, request, obj, form, change):
         services.standard_item_save(item=obj, by=request.user)

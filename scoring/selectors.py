@@ -4,9 +4,7 @@ from collections import namedtuple
 
 from django.db.models import Q, QuerySet
 
-from org.roles import MANAGING_ROLES
-from org.selectors import user_membership
-
+from . import lifecycle
 from .models import Standard, StandardItem
 
 # What the roll-up engine needs of an item, without loading model instances.
@@ -14,13 +12,9 @@ RollupItem = namedtuple("RollupItem", "id parent_id code title depth is_leaf ser
 
 
 def user_can_manage_standards(user) -> bool:
-    """Managers and admins (and superusers) import, activate and version standards."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    membership = user_membership(user)
-    return membership is not None and membership.role in MANAGING_ROLES
+    """Managers and admins (and superusers) import, activate and version standards (the roles of
+    scoring.lifecycle's table)."""
+    return bool(user.is_authenticated) and lifecycle.may_manage(user)
 
 
 def standard_list(*, user=None) -> QuerySet[Standard]:

@@ -1,10 +1,14 @@
 """Every write to standards (评价标准) and their items.
 
-Lifecycle: draft → active → retired. Only a draft's items change. Activating a version retires
-the version of the same name that was active before, so each name has at most one active
-version (a database constraint says so too); inspections keep pointing at the version they were
-made with. Editing an active standard means `standard_new_version`, which copies it into a new
-draft.
+Lifecycle: draft → active → retired, written once in scoring.lifecycle (which each service checks
+with the row locked). Only a draft's items change. Activating a version retires the version of
+the same name that was active before, so each name has at most one active version (a database
+constraint says so too); inspections keep pointing at the version they were made with. Editing
+an active standard means `standard_new_version`, which copies it into a new draft.
+
+`by` is who acts: a signed-in user (the pages, the admin) or core.lifecycle.SYSTEM, the default
+(the import command, the demo, tests). Refusals: core.lifecycle.ActionRefused for who may act and
+in which status, ValidationError for the data.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.lifecycle import SYSTEM, ActionRefused, actor_user
+
+from . import lifecycle
+from .lifecycle import Action
 from .models import Standard, StandardItem
 from .xlsx import (
     Column,
@@ -196,11 +204,14 @@ def _has_error(errors: list[SheetError], item: _ParsedItem, key: str) -> bool:
 
 
 @transaction.atomic
-def standard_import_xlsx(*, file, name: str, version: str | None = None, by=None, description: str = "",
+def standard_import_xlsx(*, file, name: str, version: str | None = None, by=SYSTEM, description: str = "",
                          filename: str | None = None) -> Standard:
     """Create a draft standard from an Excel sheet (columns 序号/code, 评价项目/title,
     应得分/points, 评分标准/criteria, 严重/serious; codes in any order). Everything is checked
-    first; any problem raises SheetImportError with all of them and nothing is saved."""
+    first; any problem raises SheetImportError with all of them and nothing is saved. A user
+    who may not manage standards: ActionRefused."""
+    if not lifecycle.may_manage(by):
+        raise ActionRefused(lifecycle.TABLE.role_refusal(lifecycle.TRANSITIONS[Action.EDIT]))
     name = (name or "").strip()
     errors = _check_name_version(name, version)
     try:
@@ -217,7 +228,7 @@ def standard_import_xlsx(*, file, name: str, version: str | None = None, by=None
         raise SheetImportError(errors)
     source = filename or getattr(file, "name", None) or (Path(file).name if isinstance(file, str | Path) else "")
     standard = Standard(name=name, version=(version or "").strip() or _next_version(name), description=description,
-                        created_by=by, source_filename=Path(str(source)).name[:255] if source else "")
+                        created_by=actor_user(by), source_filename=Path(str(source)).name[:255] if source else "")
     standard.full_clean()
     standard.save()
     _create_items(standard, [
@@ -255,12 +266,6 @@ def _create_items(standard: Standard, specs: list[dict]) -> None:
     standard_recompute(standard=standard)
 
 
-def _ensure_draft(standard: Standard) -> None:
-    if not standard.is_editable:
-        raise ValidationError(
-            _("“%(standard)s” is %(status)s: its items cannot be changed. Create a new version to edit it.")
-            % {"standard": standard, "status": standard.get_status_display()}
-        )
 
 
 def _locked(standard: Standard) -> Standard:
@@ -296,11 +301,11 @@ def standard_recompute(*, standard: Standard) -> Standard:
 
 
 @transaction.atomic
-def standard_item_save(*, item: StandardItem, by=None) -> StandardItem:
+def standard_item_save(*, item: StandardItem, by=SYSTEM) -> StandardItem:
     """Create or change one item of a draft. The parent follows from the code (1.2.3 → 1.2),
     which must exist; the parents' points are recomputed."""
     standard = _locked(item.standard)
-    _ensure_draft(standard)
+    lifecycle.check(standard, Action.EDIT, by)
     if item.pk:
         old_code = StandardItem.objects.filter(pk=item.pk).values_list("code", flat=True).get()
         if old_code != item.code and StandardItem.objects.filter(parent_id=item.pk).exists():
@@ -321,21 +326,19 @@ def standard_item_save(*, item: StandardItem, by=None) -> StandardItem:
 
 
 @transaction.atomic
-def standard_item_delete(*, item: StandardItem, by=None) -> None:
+def standard_item_delete(*, item: StandardItem, by=SYSTEM) -> None:
     """Delete an item of a draft with everything below it."""
     standard = _locked(item.standard)
-    _ensure_draft(standard)
+    lifecycle.check(standard, Action.EDIT, by)
     item.delete()
     standard_recompute(standard=standard)
 
 
 @transaction.atomic
-def standard_activate(*, standard: Standard, by=None) -> Standard:
+def standard_activate(*, standard: Standard, by=SYSTEM) -> Standard:
     """draft → active. The version of the same name that was active is retired."""
     standard = _locked(standard)
-    if standard.status != Standard.Status.DRAFT:
-        raise ValidationError(_("Only a draft can be activated; “%(standard)s” is %(status)s.")
-                              % {"standard": standard, "status": standard.get_status_display()})
+    transition = lifecycle.check(standard, Action.ACTIVATE, by)
     if not standard.items.exists():
         raise ValidationError(_("“%(standard)s” has no items and cannot be activated.") % {"standard": standard})
     standard_recompute(standard=standard)
@@ -343,7 +346,7 @@ def standard_activate(*, standard: Standard, by=None) -> Standard:
     for previous in Standard.objects.select_for_update().filter(name=standard.name, status=Standard.Status.ACTIVE):
         previous.status = Standard.Status.RETIRED
         previous.save(update_fields=["status"])
-    standard.status = Standard.Status.ACTIVE
+    standard.status = transition.target
     standard.activated_at = now
     standard.full_clean()
     standard.save(update_fields=["status", "activated_at"])
@@ -351,30 +354,26 @@ def standard_activate(*, standard: Standard, by=None) -> Standard:
 
 
 @transaction.atomic
-def standard_retire(*, standard: Standard, by=None) -> Standard:
+def standard_retire(*, standard: Standard, by=SYSTEM) -> Standard:
     """active → retired: no new inspections use it; existing ones keep it."""
     standard = _locked(standard)
-    if standard.status != Standard.Status.ACTIVE:
-        raise ValidationError(_("Only an active standard can be retired; “%(standard)s” is %(status)s.")
-                              % {"standard": standard, "status": standard.get_status_display()})
-    standard.status = Standard.Status.RETIRED
+    standard.status = lifecycle.check(standard, Action.RETIRE, by).target
     standard.save(update_fields=["status"])
     return standard
 
 
 @transaction.atomic
-def standard_new_version(*, standard: Standard, by=None, version: str | None = None) -> Standard:
+def standard_new_version(*, standard: Standard, by=SYSTEM, version: str | None = None) -> Standard:
     """Copy an active (or retired) standard into a new draft version to edit; `previous` points back."""
     standard = _locked(standard)
-    if standard.status == Standard.Status.DRAFT:
-        raise ValidationError(_("“%(standard)s” is still a draft: edit it directly.") % {"standard": standard})
+    lifecycle.check(standard, Action.NEW_VERSION, by)
     draft = Standard.objects.filter(name=standard.name, status=Standard.Status.DRAFT).first()
     if draft is not None:
         raise ValidationError(_("A draft version %(version)s of “%(name)s” exists already: edit that one.")
                               % {"version": draft.version, "name": standard.name})
     version = (version or "").strip() or _next_version(standard.name)
     new = Standard(name=standard.name, version=version, description=standard.description, previous=standard,
-                   created_by=by, source_filename=standard.source_filename)
+                   created_by=actor_user(by), source_filename=standard.source_filename)
     new.full_clean()
     new.save()
     _create_items(new, list(standard.items.values("code", "title", "points", "criteria", "serious",
@@ -383,9 +382,10 @@ def standard_new_version(*, standard: Standard, by=None, version: str | None = N
 
 
 @transaction.atomic
-def standard_delete_draft(*, standard: Standard, by=None) -> None:
+def standard_delete_draft(*, standard: Standard, by=SYSTEM) -> None:
+    """Delete a draft with its items (an active or retired version is kept: inspections use it)."""
     standard = _locked(standard)
-    _ensure_draft(standard)
+    lifecycle.check(standard, Action.DELETE, by)
     standard.items.all().delete()
     standard.delete()
 

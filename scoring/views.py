@@ -7,10 +7,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.lifecycle import ActionRefused
 from org.once import once_per_token
 from org.views import filtered_page
 
-from . import documents, selectors, services
+from . import documents, lifecycle, selectors, services
 from .filters import StandardFilter
 from .forms import StandardImportForm
 from .xlsx import SheetImportError
@@ -40,6 +41,7 @@ def standard_detail(request, pk: int):
         "items": list(selectors.standard_items(standard=standard)),
         "versions": list(selectors.standard_versions(standard=standard)),
         "can_manage": selectors.user_can_manage_standards(request.user),
+        "actions": lifecycle.allowed_actions(standard, request.user),
     })
 
 
@@ -95,7 +97,7 @@ def _transition(request, pk: int, action, done_message: str):
     standard = selectors.standard_get(pk=pk, user=request.user)
     try:
         result = action(standard=standard, by=request.user)
-    except ValidationError as exc:
+    except (ActionRefused, ValidationError) as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("scoring:standard_detail", pk=standard.pk)
     messages.success(request, done_message % {"standard": result})

@@ -162,7 +162,7 @@ def hazards_create_from_inspection(*, inspection, by, category=None,
         ))
     if created:
         InspectionEvent.objects.create(
-            inspection=inspection, action=InspectionEvent.Action.HAZARDS_CREATED, from_status=inspection.status,
+            inspection=inspection, action=InspectionEvent.Action.CREATE_HAZARDS, from_status=inspection.status,
             to_status=inspection.status, actor=by, comment=", ".join(h.number for h in created),
         )
     return created

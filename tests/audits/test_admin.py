@@ -60,7 +60,7 @@ def test_saving_an_inspection_with_a_result_goes_through_the_services(client, in
     first.refresh_from_db()
     assert inspection.title == "春季安全检查" and inspection.group == team_a
     assert first.earned == Decimal("1.5") and first.updated_by == user
-    assert InspectionEvent.objects.filter(inspection=inspection, action=InspectionEvent.Action.EDITED,
+    assert InspectionEvent.objects.filter(inspection=inspection, action=InspectionEvent.Action.EDIT,
                                           actor=user).count() == 1
 
 

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from audits import lifecycle, services
-from audits.lifecycle import Action, TransitionRefused
+from audits.lifecycle import Action
 from audits.models import Inspection, InspectionEvent, InspectionResult, ResultPhoto
+from core.lifecycle import SYSTEM, ActionRefused
 from org.models import NumberCounter, Role
 from scoring.models import Standard
 from tests.factories import make_user
@@ -84,7 +85,7 @@ def test_self_assessment_of_a_unit(standard, branch_a, manager_a):
 
 
 def test_a_leader_may_not_create(standard, site_a, leader_a):
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(ActionRefused):
         services.inspection_create(standard=standard, kind="periodic", site=site_a, date=datetime.date(2026, 1, 5),
                                    by=leader_a)
 
@@ -169,7 +170,7 @@ def test_submit_locks_editing_and_writes_event(inspection, standard, inspector_a
     event = inspection.events.last()
     assert (event.action, event.from_status, event.to_status, event.actor) == ("submitted", "draft", "submitted",
                                                                                inspector_a)
-    with pytest.raises(TransitionRefused, match="only be changed while it is a draft"):
+    with pytest.raises(ActionRefused, match="only be changed while it is a draft"):
         services.result_save(inspection=inspection, item=item(standard, "1.1.2"), earned=Decimal("0"),
                              not_applicable=False, by=inspector_a)
     assert InspectionResult.objects.get(inspection=inspection, item__code="1.1.2").earned == Decimal("4")
@@ -178,7 +179,7 @@ def test_submit_locks_editing_and_writes_event(inspection, standard, inspector_a
 def test_reopen_requires_manager_and_reason(inspection, inspector_a, manager_a):
     score_all(inspection, inspector_a)
     services.inspection_submit(inspection=inspection, by=inspector_a)
-    with pytest.raises(TransitionRefused, match="manager"):
+    with pytest.raises(ActionRefused, match="manager"):
         services.inspection_reopen(inspection=inspection, reason="打错分", by=inspector_a)
     with pytest.raises(ValidationError) as exc:
         services.inspection_reopen(inspection=inspection, reason="  ", by=manager_a)
@@ -196,7 +197,7 @@ def test_lock_is_final(inspection, inspector_a, manager_a):
     services.inspection_lock(inspection=inspection, by=manager_a)
     inspection.refresh_from_db()
     assert inspection.status == S.LOCKED and inspection.locked_at
-    with pytest.raises(TransitionRefused, match="final"):
+    with pytest.raises(ActionRefused, match="final"):
         services.inspection_reopen(inspection=inspection, reason="x", by=manager_a)
     assert [e.action for e in inspection.events.all()] == ["created", "submitted", "locked"]
 
@@ -254,7 +255,7 @@ def test_transition_table(status, action, role, standard, site_a, branch_a, insp
         assert inspection.status == (target or status)
         assert inspection.events.count() == events_before + (1 if target else 0)
     else:
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(ActionRefused):
             _run(action, inspection, user, standard)
         inspection.refresh_from_db()
         assert inspection.status == status
@@ -267,12 +268,12 @@ def test_superuser_without_membership_may_do_everything(inspection, inspector_a,
 
 
 def test_other_units_user_is_refused_by_services(inspection, standard, inspector_b, manager_b, inspector_a):
-    with pytest.raises(TransitionRefused, match="outside your unit"):
+    with pytest.raises(ActionRefused, match="outside your unit"):
         services.result_save(inspection=inspection, item=item(standard, "1.1.2"), earned=Decimal("1"),
                              not_applicable=False, by=inspector_b)
     score_all(inspection, inspector_a)
     services.inspection_submit(inspection=inspection, by=inspector_a)
-    with pytest.raises(TransitionRefused, match="outside your unit"):
+    with pytest.raises(ActionRefused, match="outside your unit"):
         services.inspection_lock(inspection=inspection, by=manager_b)
 
 
@@ -339,7 +340,7 @@ def test_concurrent_creations_get_distinct_gap_free_numbers(site_a, inspector_a)
         try:
             barrier.wait()
             services.inspection_create(standard=standard, kind="periodic", site=site_a,
-                                       date=datetime.date(2026, 1, 1), by=None)
+                                       date=datetime.date(2026, 1, 1), by=SYSTEM)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

@@ -51,7 +51,7 @@ def work(site_a, manager_a, inspector_a, category):
     late = overdue(make_hazard(S.RECTIFYING, site=site_a, by=manager_a, category=category), days=4)
     inspection = audit_services.inspection_create(standard=make_standard(), kind="periodic", date=today(),
                                                   site=site_a, inspectors=[inspector_a], by=inspector_a)
-    InspectionEvent.objects.create(inspection=inspection, action=InspectionEvent.Action.REOPENED,
+    InspectionEvent.objects.create(inspection=inspection, action=InspectionEvent.Action.REOPEN,
                                    from_status="submitted", to_status="draft", actor=manager_a, comment="补拍照片")
     return {"extension": extension, "reply": reply, "notified": notified, "late": late, "inspection": inspection}
 

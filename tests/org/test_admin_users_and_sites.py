@@ -109,7 +109,7 @@ def test_site_move_takes_inspections_hazards_and_notices_along(site_with_records
     assert Notice.objects.filter(site=site).exists()  # notices are scoped through their site
     hazard_events = HazardEvent.objects.filter(hazard__site=site, data__moved_with_site=site.code)
     assert hazard_events.count() == Hazard.objects.filter(site=site).count() == 2
-    assert InspectionEvent.objects.filter(inspection__site=site, action=InspectionEvent.Action.MOVED).count() == 1
+    assert InspectionEvent.objects.filter(inspection__site=site, action=InspectionEvent.Action.MOVE).count() == 1
 
 
 def test_site_move_outside_the_scope_changes_nothing(site_with_records, branch_b, admin_a):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from core.lifecycle import SYSTEM
 from scoring import services
 from scoring.models import Standard
 
@@ -41,7 +42,7 @@ def make_xlsx(rows, header=HEADER, *, text_codes=True) -> bytes:
     return buffer.getvalue()
 
 
-def make_standard(name="测试标准", rows=None, *, version=None, activate=False, by=None) -> Standard:
+def make_standard(name="测试标准", rows=None, *, version=None, activate=False, by=SYSTEM) -> Standard:
     standard = services.standard_import_xlsx(file=make_xlsx(rows or SMALL_ROWS), name=name, version=version,
                                              by=by, filename="standard.xlsx")
     if activate:

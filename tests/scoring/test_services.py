@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.lifecycle import ActionRefused
 from scoring import services
 from scoring.models import Standard, StandardItem
 
@@ -26,13 +27,13 @@ def test_activate_retires_the_previously_active_version():
 
 def test_activate_refuses_non_drafts():
     standard = make_standard(activate=True)
-    with pytest.raises(ValidationError, match="Only a draft"):
+    with pytest.raises(ActionRefused, match="Only a draft"):
         services.standard_activate(standard=standard)
 
 
 def test_retire_only_active():
     standard = make_standard()
-    with pytest.raises(ValidationError, match="Only an active"):
+    with pytest.raises(ActionRefused, match="Only an active"):
         services.standard_retire(standard=standard)
     services.standard_activate(standard=standard)
     services.standard_retire(standard=standard)
@@ -41,8 +42,10 @@ def test_retire_only_active():
 
 
 def test_new_version_copies_the_tree_into_a_draft(django_user_model):
-    user = django_user_model.objects.create_user("u1")
+    user = django_user_model.objects.create_superuser("u1", "u1@example.com", "pw")
     active = make_standard(name="复制", activate=True)
+    with pytest.raises(ActionRefused, match="manager"):  # a user without a role (scoring.lifecycle)
+        services.standard_new_version(standard=active, by=django_user_model.objects.create_user("nobody"))
     draft = services.standard_new_version(standard=active, by=user)
     assert draft.status == Standard.Status.DRAFT and draft.previous_id == active.pk and draft.version == "2"
     assert draft.created_by == user
@@ -51,7 +54,7 @@ def test_new_version_copies_the_tree_into_a_draft(django_user_model):
     assert copied["1.1.1"].parent_id == copied["1.1"].pk and copied["1.1.1"].standard_id == draft.pk
     with pytest.raises(ValidationError, match="exists already"):
         services.standard_new_version(standard=active)
-    with pytest.raises(ValidationError, match="still a draft"):
+    with pytest.raises(ActionRefused, match="still a draft"):
         services.standard_new_version(standard=draft)
 
 
@@ -59,11 +62,11 @@ def test_items_of_an_active_standard_cannot_change():
     standard = make_standard(activate=True)
     item = standard.items.get(code="1.2")
     item.points = Decimal("99")
-    with pytest.raises(ValidationError, match="cannot be changed"):
+    with pytest.raises(ActionRefused, match="cannot be changed"):
         services.standard_item_save(item=item)
-    with pytest.raises(ValidationError, match="cannot be changed"):
+    with pytest.raises(ActionRefused, match="cannot be changed"):
         services.standard_item_delete(item=item)
-    with pytest.raises(ValidationError, match="cannot be changed"):
+    with pytest.raises(ActionRefused, match="cannot be changed"):
         services.standard_delete_draft(standard=standard)
     assert StandardItem.objects.get(pk=item.pk).points == Decimal("10")
 

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits import services as audit_services
+from core.lifecycle import SYSTEM
 from hazards.models import Hazard, WhitelistEntry
 from notifications import services as notification_services
 from notifications.models import Channel, Kind
@@ -84,7 +85,7 @@ def world(company, branch_a, branch_b, team_a, site_a, site_b, inspector_a, mana
                                            start_date=datetime.date(2026, 3, 1))
         cycle.risks.set([risk])
         planning_services.spot_check_draw(unit=site.unit, month=datetime.date(2026, 3, 1), seed=site.pk,
-                                          standard=standard, by=None)
+                                          standard=standard, by=SYSTEM)
         assert rule.pk
     planning_services.schedules_sync(today=datetime.date(2026, 3, 1))
     planning_services.tasks_generate(today=datetime.date(2026, 3, 1))

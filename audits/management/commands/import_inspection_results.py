@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audits.imports import inspection_import_results
 from audits.models import Inspection
 from core.dates import today_local
+from core.lifecycle import SYSTEM, ActionRefused
 from org.models import OrgUnit, Site
 from org.validators import command_date
 from scoring.models import Standard
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         date = today_local()
         if options["date"]:
             date = command_date(options["date"], "--date")
-        user = None
+        user = SYSTEM  # without --user the command acts as the system
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
@@ -58,7 +59,7 @@ class Command(BaseCommand):
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"{len(exc.errors)} error(s) in {options['path']}; nothing was saved.") from exc
-        except ValidationError as exc:
+        except (ActionRefused, ValidationError) as exc:
             for message in exc.messages:
                 self.stderr.write(message)
             raise CommandError("Import refused; nothing was saved.") from exc

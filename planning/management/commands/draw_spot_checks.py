@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.lifecycle import SYSTEM, ActionRefused
 from org.models import OrgUnit
 from planning import services
 from scoring.models import Standard
@@ -52,8 +53,8 @@ class Command(BaseCommand):
             _plan, sample = services.spot_check_draw(
                 unit=unit, month=options["month"], seed=options["seed"], percentage=percentage,
                 minimum=options["minimum"], proportions=proportions, standard=standard,
-                dry_run=options["dry_run"], by=None)
-        except ValidationError as exc:
+                dry_run=options["dry_run"], by=SYSTEM)
+        except (ActionRefused, ValidationError) as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         for _site_id, code, _stratum in sample.picks:
             self.stdout.write(code)
