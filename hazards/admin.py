@@ -13,7 +13,7 @@ from org.admin import HistoryInline, IndexedSearchAdminMixin, ReadOnlyInline
 from org.admin_scope import ScopedAdminMixin
 
 from . import services
-from .lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, ChangedMeanwhile, check, local_today
+from .lifecycle import Action, ActionRefused, ChangedMeanwhile, check, fixed_fields, local_today
 from .models import (
     Acceptance,
     AuthorityReport,
@@ -168,13 +168,16 @@ class HazardAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
         return False  # a hazard is voided, never deleted
 
     def get_readonly_fields(self, request, obj=None):
-        # The same rule as the pages (lifecycle EDIT): editable while registered; once notified
-        # the notice's commitments are fixed; later the whole file is read-only.
-        if obj is None or obj.status == Hazard.Status.REGISTERED:
+        # The same rule as the pages, asked of the lifecycle: editable while its table allows
+        # this user EDIT (registered or notified, staff in scope), less the notice's commitments
+        # once notified (lifecycle.fixed_fields); otherwise the whole file is read-only.
+        if obj is None:
             return self.readonly_fields
-        if obj.status == Hazard.Status.NOTIFIED:
-            return (*self.readonly_fields, *sorted(FIXED_AFTER_NOTIFY))
-        return [f.name for f in Hazard._meta.fields]
+        try:
+            check(obj, Action.EDIT, request.user)
+        except ActionRefused:
+            return [f.name for f in Hazard._meta.fields]
+        return (*self.readonly_fields, *sorted(fixed_fields(obj)))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS}

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import datetime
 
+from core.lifecycle import Actor
+
 from . import hooks
 from .lifecycle import Action
 from .models import HazardEvent
+
+
+def _user(by):
+    """The signed-in user behind `by` (a user, a core.lifecycle.Actor, or None where a lower app
+    gives no user): what the row's `actor` stores; None for the party and the system."""
+    return by.user if isinstance(by, Actor) else by
 
 
 def _name(user) -> str:
@@ -26,9 +34,9 @@ def _record(hazard, action, *, by, from_status, actor_name="", comment="", effec
     # their services always pass it); other actions happen when entered (HazardEvent.effective_on).
     data["effective_on"] = effective_on
     event = HazardEvent.objects.create(
-        hazard=hazard, action=action, from_status=from_status or "", to_status=hazard.status, actor=by,
-        # The name is a snapshot: the party acting (recorded by staff), else the signed-in user.
-        actor_name=actor_name or _name(by), comment=comment or "",
+        hazard=hazard, action=action, from_status=from_status or "", to_status=hazard.status, actor=_user(by),
+        # The name is a snapshot: the party acting (itself or recorded by staff), else the signed-in user.
+        actor_name=actor_name or _name(_user(by)), comment=comment or "",
         data={k: _iso(v) for k, v in data.items() if v is not None},
     )
     # Higher apps follow every recorded action in its own transaction (the site's risk level,

@@ -1,11 +1,16 @@
-"""The hazard lifecycle as ONE table of transitions. Services (hazards.services) and views both
-read it: services call `check` inside their transaction with the row locked; the detail page
-shows `allowed_actions` as buttons. Overdue is derived from deadline + status, never stored.
+"""The hazard lifecycle as ONE table of transitions, on the engine every app shares
+(core.lifecycle). Services (hazards.services) and views both read it: services call `check` inside
+their transaction with the row locked; the detail page shows `allowed_actions` as buttons.
+Overdue is derived from deadline + status, never stored.
+
+Who acts is a core.lifecycle.Actor (a user is taken as Actor.for_user): a signed-in user in scope
+with the transition's role; or `PARTY`, the responsible party itself through the portal's signed
+link, allowed the PARTY_ACTIONS only. No hazard action is the system's. None is refused.
+Refusals raise core.lifecycle.ActionRefused (re-exported here); a stale form ChangedMeanwhile.
 
 Decisions where the issue was silent (see also the README section of the hazards app):
 - Party actions (acknowledge, request extension, submit reply) are recorded by staff on the
-  party's behalf for now (roles inspector/manager/admin). `user=None` means "the responsible
-  party through a verified channel" (the future portal) and is allowed for PARTY_ACTIONS only.
+  party's behalf (roles inspector/manager/admin), or taken by the party itself (PARTY).
 - Overdue, open and "ready to notify" are hazards.rules' (written once there).
 - EDIT: every detail while registered; once notified, the fields printed as commitments on the
   issued notice (deadline, severity, required measures) are fixed: the deadline moves only by an
@@ -16,13 +21,14 @@ Decisions where the issue was silent (see also the README section of the hazards
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
+from core import lifecycle as engine
 from core.dates import today_local
+from core.lifecycle import PARTY, ActionRefused, Actor, Transition, actor_of  # noqa: F401 - re-exported
 from org.models import Role
 from org.selectors import unit_in_scope, user_membership
 
@@ -62,15 +68,6 @@ RECORDED_FROM_PAPER = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str | None  # None = status unchanged (the action is still recorded in the history)
-    roles: frozenset[str]  # org.models.Role values allowed (a superuser always may)
-    label: str  # translatable button label
-
-
 STAFF = frozenset({Role.INSPECTOR, Role.MANAGER, Role.ADMIN})
 MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
 # DEADLINE_STATES, OPEN_STATES, FINAL_STATES and is_overdue are hazards.rules' (imported above,
@@ -79,13 +76,54 @@ MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
 FIXED_AFTER_NOTIFY = frozenset({"deadline", "severity", "required_measures"})
 
 
+def fixed_fields(hazard) -> frozenset[str]:
+    """The detail fields EDIT may not change on this hazard now: none while registered, the
+    notice's commitments (FIXED_AFTER_NOTIFY) once it is notified. Whether EDIT is allowed at all
+    is the table's (`check`/`allowed_actions`)."""
+    return frozenset() if hazard.status == Hazard.Status.REGISTERED else FIXED_AFTER_NOTIFY
+
+
+# Actions the responsible party takes itself (PARTY, the portal); staff record them on its behalf too.
+PARTY_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.REQUEST_EXTENSION, Action.SUBMIT_REPLY})
+
+
 def _t(action, sources, target, roles, label) -> Transition:
-    return Transition(action=action, sources=frozenset(sources), target=target, roles=frozenset(roles), label=label)
+    return Transition.of(action, sources, target, roles, label, party=action in PARTY_ACTIONS)
 
 
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
+def _in_scope(hazard, user) -> bool:
+    # hazard.unit is select_related by the selectors.
+    return unit_in_scope(user, hazard.unit)
+
+
+def _role(user) -> str | None:
+    membership = user_membership(user)
+    return membership.role if membership else None
+
+
+def _state_refusal(hazard, transition: Transition) -> str:
+    status = hazard.get_status_display()
+    if hazard.status in FINAL_STATES:
+        return _("This hazard is %(status)s: its file is final and no further action is possible.") % {
+            "status": status}
+    allowed = ", ".join(str(S(s).label) for s in S.values if s in transition.sources)
+    return _("“%(action)s” is not possible while the hazard is %(status)s (only when: %(allowed)s).") % {
+        "action": transition.label, "status": status, "allowed": allowed or "—"}
+
+
+def _role_refusal(transition: Transition) -> ActionRefused:
+    # The separator is translatable: Chinese lists use "、".
+    role_names = pgettext("list separator", ", ").join(str(Role(r).label) for r in sorted(transition.roles))
+    return ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
+                         % {"action": str(transition.label).lower(), "roles": role_names})
+
+
+def _guard(hazard, transition: Transition, actor: Actor, *, today: datetime.date | None = None) -> None:
+    _check_guards(hazard, transition.action, today or local_today())
+
+
+TABLE = engine.Table(
+    transitions=[
         # Registration creates the hazard: no source state.
         _t(Action.REGISTER, [], S.REGISTERED, STAFF, _("Register hazard")),
         _t(Action.EDIT, [S.REGISTERED, S.NOTIFIED], None, STAFF, _("Edit")),
@@ -104,26 +142,20 @@ TRANSITIONS: dict[str, Transition] = {
         _t(Action.CLOSE, [S.ACCEPTED], S.CLOSED, MANAGING, _("Close (销号)")),
         _t(Action.VOID, OPEN_STATES, S.VOIDED, MANAGING, _("Void")),
         _t(Action.ADD_PHOTO, OPEN_STATES, None, STAFF, _("Add photo")),
-    ]
-}
-
-# Actions the responsible party takes itself; staff record them on its behalf until the portal.
-PARTY_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.REQUEST_EXTENSION, Action.SUBMIT_REPLY})
-
-
-class ActionRefused(Exception):
-    """An action the user may not take now; `.message` says why, in words the user reads."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-    def __str__(self):
-        return str(self.message)
+    ],
+    role_of=_role,
+    in_scope=_in_scope,
+    scope_refusal=_("Hazard not found."),
+    state_refusal=_state_refusal,
+    role_refusal=lambda transition: _role_refusal(transition).message,
+    guard=_guard,
+)
+TRANSITIONS: dict[str, Transition] = TABLE.by_action
 
 
-class ChangedMeanwhile(ActionRefused):
-    """The hazard changed since the form was loaded (version mismatch, or a lost race)."""
+class ChangedMeanwhile(engine.ChangedMeanwhile):
+    """The hazard changed since the form was loaded (version mismatch, or a lost race): the
+    engine's ChangedMeanwhile (caught as such) with the hazard's words by default."""
 
     def __init__(self, message=None):
         super().__init__(message or _("This hazard was changed by someone else meanwhile. "
@@ -135,57 +167,17 @@ def local_today() -> datetime.date:
     return today_local()
 
 
-def _in_scope(hazard, user) -> bool:
-    # hazard.unit is select_related by the selectors.
-    return unit_in_scope(user, hazard.unit)
-
-
-def _role(user) -> str | None:
-    membership = user_membership(user)
-    return membership.role if membership else None
-
-
 def notify_missing(hazard, today: datetime.date | None = None) -> list[str]:
     """Every piece a hazard lacks before it may be notified (hazards.rules.notify_missing)."""
     return rules.notify_missing(hazard)
 
 
-def check(hazard, action: str, user, *, today: datetime.date | None = None) -> None:
-    """Raise ActionRefused with the specific reason when `user` may not take `action` now.
-    Order: scope (out of scope looks like not found), state, role, then the action's guards."""
-    today = today or local_today()
-    try:
-        transition = TRANSITIONS[action]
-    except KeyError:
-        raise ActionRefused(_("Unknown action.")) from None
-
-    if user is None:
-        # The responsible party itself (future portal, verified by its signed link).
-        if action not in PARTY_ACTIONS:
-            raise ActionRefused(_("Only staff may take this action."))
-    else:
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            raise ActionRefused(_("Please sign in first."))
-        if hazard.pk is not None and not _in_scope(hazard, user):
-            raise ActionRefused(_("Hazard not found."))
-
-    if hazard.status not in transition.sources:
-        raise ActionRefused(_state_refusal(hazard, transition))
-
-    if user is not None and not user.is_superuser and _role(user) not in transition.roles:
-        raise _role_refusal(transition)
-
-    _check_guards(hazard, action, today)
-
-
-def _state_refusal(hazard, transition: Transition) -> str:
-    status = hazard.get_status_display()
-    if hazard.status in FINAL_STATES:
-        return _("This hazard is %(status)s: its file is final and no further action is possible.") % {
-            "status": status}
-    allowed = ", ".join(str(S(s).label) for s in S.values if s in transition.sources)
-    return _("“%(action)s” is not possible while the hazard is %(status)s (only when: %(allowed)s).") % {
-        "action": transition.label, "status": status, "allowed": allowed or "—"}
+def check(hazard, action: str, user, *, today: datetime.date | None = None) -> Transition:
+    """The transition of `action` when `user` (a user, or an Actor: PARTY for the responsible
+    party) may take it now; else ActionRefused with the specific reason. Order (core.lifecycle):
+    who acts, sign-in, scope (out of scope looks like not found), state, role, then the action's
+    guards. None raises TypeError."""
+    return engine.check(TABLE, hazard, action, user, today=today or local_today())
 
 
 def _check_guards(hazard, action: str, today: datetime.date) -> None:
@@ -234,7 +226,7 @@ def unavailable_actions(hazard, user, *, today: datetime.date | None = None) -> 
     for action, transition in TRANSITIONS.items():
         if action == Action.REGISTER or action in _QUIET_GUARDS or hazard.status not in transition.sources:
             continue
-        if user is not None and not user.is_superuser and _role(user) not in transition.roles:
+        if not _role_allows(user, transition):
             continue
         reason = guard_refusal(hazard, action, today)
         if reason:
@@ -251,18 +243,16 @@ def _has_pending_extension(hazard) -> bool:
 
 
 def allowed_actions(hazard, user, *, today: datetime.date | None = None) -> list[Transition]:
-    """The transitions `user` may take on `hazard` now, in table order (the detail page's buttons)."""
-    today = today or local_today()
-    allowed = []
-    for action, transition in TRANSITIONS.items():
-        if action == Action.REGISTER:
-            continue
-        try:
-            check(hazard, action, user, today=today)
-        except ActionRefused:
-            continue
-        allowed.append(transition)
-    return allowed
+    """The transitions `user` (a user or an Actor) may take on `hazard` now, in table order (the
+    detail page's buttons; registering, which has no source state, is never among them)."""
+    return engine.allowed_actions(TABLE, hazard, user, today=today or local_today())
+
+
+def _role_allows(user, transition: Transition) -> bool:
+    """The transition's role rule alone: a user holding one of its roles (a superuser always),
+    the party for a party action."""
+    actor = actor_of(user)
+    return transition.party if actor.is_party else TABLE.role_allows(actor, transition.roles)
 
 
 def check_register(site, user) -> None:
@@ -272,7 +262,7 @@ def check_register(site, user) -> None:
     if not unit_in_scope(user, site.unit):
         raise ActionRefused(_("Site not found."))
     transition = TRANSITIONS[Action.REGISTER]
-    if not user.is_superuser and _role(user) not in transition.roles:
+    if not _role_allows(user, transition):
         raise _role_refusal(transition)
 
 
@@ -280,13 +270,7 @@ def register_refusal(user) -> str | None:
     """Why this user may not register hazards at all (their role), before any form is filled in;
     None when they may (the site's scope is checked when they choose one)."""
     transition = TRANSITIONS[Action.REGISTER]
-    if user is not None and not user.is_superuser and _role(user) not in transition.roles:
+    if not _role_allows(user, transition):
         return _role_refusal(transition).message
     return None
 
-
-def _role_refusal(transition: Transition) -> ActionRefused:
-    # The separator is translatable: Chinese lists use "、".
-    role_names = pgettext("list separator", ", ").join(str(Role(r).label) for r in sorted(transition.roles))
-    return ActionRefused(_("Your role may not %(action)s; this is for: %(roles)s.")
-                         % {"action": str(transition.label).lower(), "roles": role_names})

@@ -1,6 +1,6 @@
 """Writes of the party's portal. Links: issue, verify, revoke. Party actions: each one calls the
-hazard service staff use (hazards.services) with the party as the actor (no user: by=None, the
-typed name), inside one transaction that also locks the link row (a revocation and an action
+hazard service staff use (hazards.services) with the party as the actor (by=PARTY,
+core.lifecycle's explicit actor for the responsible party, and the typed name), inside one transaction that also locks the link row (a revocation and an action
 cannot interleave), writes the portal's record of the action beside the history row, and enqueues
 the staff's notifications (outbox, delivered after commit).
 
@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import today_local
 from hazards import services as hazard_services
-from hazards.lifecycle import Action, ActionRefused
+from hazards.lifecycle import PARTY, Action, ActionRefused
 from hazards.models import Hazard, HazardEvent, Notice
 from hazards.rules import is_final
 from org.uploads import PHOTO, PNG, CheckedFile, check_upload
@@ -332,7 +332,7 @@ def party_acknowledge(*, link: PartyLink, name: str, signature: CheckedFile, cli
 
         pdf = render_acknowledged_copy(notice, name=name.strip(), at=timezone.now(), signature=signature)
         scan = ContentFile(pdf, name=f"{notice.number}-acknowledged.pdf")
-    result = hazard_services.notice_acknowledge(notice=notice, acknowledged_by_name=name, by=None, signed_scan=scan)
+    result = hazard_services.notice_acknowledge(notice=notice, acknowledged_by_name=name, by=PARTY, signed_scan=scan)
     for hazard in result.moved:
         _record(link=link, hazard=hazard, action=Action.ACKNOWLEDGE, name=name, client=client, signature=signature)
     return result.moved
@@ -344,7 +344,7 @@ def party_request_extension(*, link: PartyLink, hazard_id, requested_deadline, r
     link = _lock_link(link)
     hazard = link_hazard(link, hazard_id)
     extension = hazard_services.hazard_request_extension(
-        hazard=hazard, requested_deadline=requested_deadline, reason=reason, requested_by_name=name, by=None,
+        hazard=hazard, requested_deadline=requested_deadline, reason=reason, requested_by_name=name, by=PARTY,
         expected_version=expected_version)
     _record(link=link, hazard=extension.hazard, action=Action.REQUEST_EXTENSION, name=name, client=client)
     return extension
@@ -357,6 +357,6 @@ def party_submit_reply(*, link: PartyLink, hazard_id, cause, handling, result, n
     hazard = link_hazard(link, hazard_id)
     reply = hazard_services.hazard_submit_reply(
         hazard=hazard, cause=cause, handling=handling, result=result, next_measures=next_measures,
-        submitted_by_name=name, photos=photos, by=None, expected_version=expected_version)
+        submitted_by_name=name, photos=photos, by=PARTY, expected_version=expected_version)
     _record(link=link, hazard=reply.hazard, action=Action.SUBMIT_REPLY, name=name, client=client)
     return reply

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from hazards.lifecycle import Action, ActionRefused, ChangedMeanwhile, check, local_today
+from hazards.lifecycle import PARTY, Action, ActionRefused, ChangedMeanwhile, check, local_today
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardPhoto, ReplyPhoto, WorkOrderReply
 from hazards.selectors import deadline_chain
 from org import selectors as org_selectors
@@ -170,7 +170,7 @@ def _hazards(link):
 
 def _may(hazard, action) -> bool:
     try:
-        check(hazard, action, None)
+        check(hazard, action, PARTY)
     except ActionRefused:
         return False
     return True
@@ -219,7 +219,7 @@ def notice(request, selector: str):
 
 def _refused(request, link, form, key, exc, files: bool):
     """The page again with the form as sent and why it was refused (nothing was saved)."""
-    # Refusals first: the lifecycle's ActionRefused may itself be a ValidationError.
+    # Refusals first (core.lifecycle.ActionRefused), then the form's ValidationError.
     if isinstance(exc, ChangedMeanwhile):
         refusal, status = _("Someone else acted on this hazard meanwhile (perhaps on another device): the page "
                             "now shows what was recorded. Nothing was saved from your form."), 409

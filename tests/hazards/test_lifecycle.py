@@ -9,7 +9,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 
 from hazards import services
-from hazards.lifecycle import TRANSITIONS, Action, ActionRefused, allowed_actions, check, check_register, is_overdue
+from hazards.lifecycle import (
+    PARTY,
+    TRANSITIONS,
+    Action,
+    ActionRefused,
+    allowed_actions,
+    check,
+    check_register,
+    is_overdue,
+)
 from hazards.models import (
     Acceptance,
     AuthorityReport,
@@ -165,12 +174,15 @@ def test_anonymous_and_party_users(site_a, manager_a, category):
     hazard = make_hazard(S.NOTIFIED, site=site_a, by=manager_a, category=category)
     with pytest.raises(ActionRefused, match="Please sign in first"):
         check(hazard, Action.ACKNOWLEDGE, AnonymousUser())
-    # The party itself (future portal, user=None) may take only the party's own actions
-    check(hazard, Action.ACKNOWLEDGE, None)
-    check(hazard, Action.REQUEST_EXTENSION, None)
-    check(hazard, Action.SUBMIT_REPLY, None)
+    # The party itself (PARTY: the portal's signed link) may take only the party's own actions
+    check(hazard, Action.ACKNOWLEDGE, PARTY)
+    check(hazard, Action.REQUEST_EXTENSION, PARTY)
+    check(hazard, Action.SUBMIT_REPLY, PARTY)
     with pytest.raises(ActionRefused, match="Only staff may take this action"):
-        check(hazard, Action.SUPERVISE, None)
+        check(hazard, Action.SUPERVISE, PARTY)
+    # Nobody at all is not an actor: the caller says who acts.
+    with pytest.raises(TypeError):
+        check(hazard, Action.ACKNOWLEDGE, None)
 
 
 def test_notify_refusal_lists_every_missing_piece(site_a, inspector_a, category):
