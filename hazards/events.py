@@ -85,7 +85,7 @@ def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice
     return _record(hazard, Action.ACKNOWLEDGE, by=by, from_status=from_status, actor_name=acknowledged_by_name,
                    effective_on=acknowledged_on,
                    notice=notice.number if notice else None, signed_scan=signed_scan or None,
-                   recorded_by=_name(by) or None, via=via)
+                   recorded_by=_name(_user(by)) or None, via=via)
 
 
 def service_recorded(hazard, *, by, from_status, record) -> HazardEvent:
@@ -99,7 +99,7 @@ def extension_requested(hazard, *, by, from_status, extension) -> HazardEvent:
                    actor_name=extension.requested_by_name, comment=extension.reason, extension_id=extension.pk,
                    effective_on=extension.requested_on,
                    old_deadline=extension.old_deadline, requested_deadline=extension.requested_deadline,
-                   recorded_by=_name(by) or None)
+                   recorded_by=_name(_user(by)) or None)
 
 
 def extension_approved(hazard, *, by, from_status, extension, old_deadline) -> HazardEvent:
@@ -129,7 +129,7 @@ def hazard_reported(hazard, *, by, from_status, report) -> HazardEvent:
 def reply_submitted(hazard, *, by, from_status, reply, photos: int) -> HazardEvent:
     return _record(hazard, Action.SUBMIT_REPLY, by=by, from_status=from_status, actor_name=reply.submitted_by_name,
                    reply_id=reply.pk, result=reply.result, effective_on=reply.replied_on, photos=photos or None,
-                   recorded_by=_name(by) or None)
+                   recorded_by=_name(_user(by)) or None)
 
 
 def hazard_accepted(hazard, *, by, from_status, acceptance, whitelist_entry=None, photos: int = 0) -> HazardEvent:

@@ -255,6 +255,12 @@ def _role_allows(user, transition: Transition) -> bool:
     return transition.party if actor.is_party else TABLE.role_allows(actor, transition.roles)
 
 
+def role_may(user, action: str) -> bool:
+    """Whether the user's role may take `action` at all, whatever the hazard (the buttons shown
+    outside a hazard page, e.g. "send the notice again")."""
+    return _role_allows(user, TRANSITIONS[action])
+
+
 def check_register(site, user) -> None:
     """Registration has no hazard yet: the user's role and the site's unit scope decide."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from audits import services as audit_services
 from core.dates import today_local
+from core.lifecycle import SYSTEM
 from org.models import PATH_STEP, Membership, OrgUnit, Role
 from org.selectors import subtree_queryset
 from scoring.models import Standard, StandardItem
@@ -76,12 +77,13 @@ def seed(stdout=None) -> dict:
     open_tasks = list(Task.objects.filter(status=Task.Status.ASSIGNED).select_related("unit").order_by("due_date",
                                                                                                      "site__code"))
     for task in open_tasks[:3]:
-        inspector = _user(task.unit, Role.INSPECTOR)
+        # Without such a member the demo acts as the system (core.lifecycle.SYSTEM), never as None.
+        inspector = _user(task.unit, Role.INSPECTOR) or SYSTEM
         inspection = services.task_start(task=task, by=inspector)
         if task is open_tasks[0]:
             _finish(inspection, inspector)
     if len(open_tasks) > 4:
-        manager = _user(open_tasks[4].unit, Role.MANAGER)
+        manager = _user(open_tasks[4].unit, Role.MANAGER) or SYSTEM
         services.task_cancel(task=open_tasks[4], reason="客户停产检修，本周期检查并入下次", by=manager)
     services.tasks_generate(today=today, horizon=30)  # the done task's schedule moved on
     _spot_check(today)
@@ -99,7 +101,7 @@ def _spot_check(today: datetime.date) -> None:
     group = groups.order_by("path").first()
     services.spot_check_draw(unit=east, month=today.replace(day=1), seed=20261206, percentage=10, minimum=3,
                              proportions=services.parse_proportions("mining:30,chemical:30,metallurgy:15,gas:15,*:10"),
-                             group=group, by=_user(east, Role.MANAGER))
+                             group=group, by=_user(east, Role.MANAGER) or SYSTEM)
 
 
 RISKS = [
@@ -136,5 +138,5 @@ def _risks(today: datetime.date) -> None:
     for review in past[:-1]:  # the latest past one is left overdue
         services.review_complete(review=review, measures="各项管控措施已落实，监测数据正常。",
                                  effect="本期未发生超限报警，措施有效。", improvements="雨季前补充排水设备备件。",
-                                 by=review.reviewer)
+                                 by=review.reviewer or SYSTEM)
     services.reviews_generate(today=today)

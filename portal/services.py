@@ -1,8 +1,9 @@
 """Writes of the party's portal. Links: issue, verify, revoke. Party actions: each one calls the
-hazard service staff use (hazards.services) with the party as the actor (by=PARTY,
-core.lifecycle's explicit actor for the responsible party, and the typed name), inside one transaction that also locks the link row (a revocation and an action
-cannot interleave), writes the portal's record of the action beside the history row, and enqueues
-the staff's notifications (outbox, delivered after commit).
+hazard service staff use (hazards.services) with the party as the actor (by=PARTY, the explicit
+actor of core.lifecycle for the responsible party, and the typed name), inside one transaction
+that also locks the link row (a revocation and an action cannot interleave), writes the portal's
+record of the action beside the history row, and enqueues the staff's notifications (outbox,
+delivered after commit).
 
 Where the issue was silent (see also SECURITY.md, "The party's portal"):
 - Links are rows with a random selector and the SHA-256 of a random verifier, not

@@ -5,8 +5,10 @@ version bumped, full_clean() before save(update_fields=...), exactly one HazardE
 Errors: lifecycle refusals raise lifecycle.ActionRefused (ChangedMeanwhile for a stale form or a
 lost race); bad input raises django ValidationError (field-keyed where a form field exists).
 
-Party actions (acknowledge, extension request, reply) take `by` = the staff user recording them
-and the party's name; the portal will call the same functions with by=None.
+Who acts (`by`): the signed-in user, or core.lifecycle.PARTY for the responsible party itself
+(the portal, through its signed link), allowed the party's actions only (hazards.lifecycle).
+Party actions (acknowledge, extension request, reply) take `by` = the staff user recording them or
+PARTY, and the party's name. None is refused (TypeError).
 
 One module per part of the loop; import from this package (`from hazards import services`), which
 re-exports each module's public names:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.lifecycle import actor_user
 from org.uploads import PHOTO
 
 from .. import events, outbox
@@ -29,7 +30,7 @@ def hazard_submit_reply(*, hazard, cause, handling, result, submitted_by_name, b
     replied_on = _effective(hazard, "replied_on", replied_on)
     reply = WorkOrderReply(hazard=hazard, cause=cause.strip(), handling=handling.strip(), result=result,
                            next_measures=(next_measures or "").strip(), submitted_by_name=submitted_by_name.strip(),
-                           recorded_by=by, replied_on=replied_on)
+                           recorded_by=actor_user(by), replied_on=replied_on)
     reply.full_clean()
     reply.save()
     for image in photos:

@@ -152,7 +152,7 @@ def notice_acknowledge(*, acknowledged_by_name, by, notice=None, through=None, s
     it still awaiting acknowledgement moves to rectification together, each with its row locked,
     its version raised and its own history row, in this one transaction. The staff form passes
     `through` (the hazard page it was opened on, checked against `expected_version`; the notice is
-    that hazard's hazard notice); the party's portal passes `notice` (by=None). A hazard of the
+    that hazard's hazard notice); the party's portal passes `notice` (by=PARTY). A hazard of the
     notice that someone else already moved on (acknowledged, replied, voided…) is left alone and
     listed in the result's `left`. The notice keeps its first receipt. `acknowledged_on`: the day
     signed (recorded from paper; default today, the portal's party acting live), checked against

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from org.uploads import PHOTO
 
 from .. import events, rules
-from ..lifecycle import FIXED_AFTER_NOTIFY, Action, ActionRefused, check_register, local_today
+from ..lifecycle import Action, ActionRefused, check_register, fixed_fields, local_today
 from ..models import Hazard, HazardPhoto, RiskCategory
 from ..selectors import finding_defaults
 from ._common import BEFORE_DISCOVERY, S, _check_dates, _checked, _lock, _photo_create, _save
@@ -73,13 +73,12 @@ def hazard_update(*, hazard, by, expected_version=None, **fields) -> Hazard:
                if getattr(hazard, name) != value}
     if not changes:
         return hazard
-    if hazard.status != S.REGISTERED:
-        fixed = sorted(set(changes) & FIXED_AFTER_NOTIFY)
-        if fixed:
-            labels = ", ".join(str(Hazard._meta.get_field(f).verbose_name) for f in fixed)
-            raise ActionRefused(_("Once the hazard notice is issued these cannot be changed here: %(fields)s. "
-                                  "The deadline moves only by an approved extension or a supervision notice.")
-                                % {"fields": labels})
+    fixed = sorted(set(changes) & fixed_fields(hazard))
+    if fixed:
+        labels = ", ".join(str(Hazard._meta.get_field(f).verbose_name) for f in fixed)
+        raise ActionRefused(_("Once the hazard notice is issued these cannot be changed here: %(fields)s. "
+                              "The deadline moves only by an approved extension or a supervision notice.")
+                            % {"fields": labels})
     if "category" in changes and not fields["category"].active:
         raise ValidationError({"category": _("The risk category “%(name)s” is no longer in use.")
                                % {"name": fields["category"].name}})

@@ -4,8 +4,6 @@ hazard, form errors from a service's ValidationError. Private to hazards.views."
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from org import selectors as org_selectors
-
 from .. import lifecycle, rules
 from ..lifecycle import ActionRefused
 
@@ -21,10 +19,7 @@ overdue_days = rules.hazard_days_overdue  # the old name, kept for callers
 
 def _may(user, action) -> bool:
     """Whether the user's role may take `action` at all (the buttons shown outside a hazard)."""
-    if user.is_superuser:
-        return True
-    membership = org_selectors.user_membership(user)
-    return membership is not None and membership.role in lifecycle.TRANSITIONS[action].roles
+    return lifecycle.role_may(user, action)
 
 
 def _add_validation_errors(form, exc: ValidationError) -> None:

@@ -43,8 +43,9 @@ def _detail_context(request, hazard) -> dict:
                                                                                           today=today)],
         # Buttons left out because their conditions refuse them now, with the reason.
         "unavailable": lifecycle.unavailable_actions(hazard, request.user, today=today),
+        # What notifying still lacks, while the table allows notifying from this status.
         "notify_missing": (lifecycle.notify_missing(hazard, today)
-                           if hazard.status == Hazard.Status.REGISTERED else []),
+                           if hazard.status in lifecycle.TRANSITIONS[Action.NOTIFY].sources else []),
         "may_send_notice": _may(request.user, Action.NOTIFY),
         # Sections of the apps built on hazards (hazards.hooks.hazard_panels), e.g. the party's links.
         "panels": [panel for panel in hooks.hazard_panels.call(hazard=hazard, user=request.user) if panel],

@@ -14,7 +14,6 @@ from org.once import once_per_token
 
 from .. import conflicts, forms, lifecycle, selectors, services
 from ..lifecycle import Action, ActionRefused, ChangedMeanwhile
-from ..models import Hazard
 from ._common import EDIT_CHANGED_MEANWHILE, FILES_AGAIN, _add_validation_errors, _refusal
 
 
@@ -57,7 +56,7 @@ def hazard_create(request):
 @login_required
 def hazard_edit(request, pk: int):
     hazard = selectors.hazard_get(user=request.user, pk=pk)
-    fixed = lifecycle.FIXED_AFTER_NOTIFY if hazard.status != Hazard.Status.REGISTERED else ()
+    fixed = lifecycle.fixed_fields(hazard)
     refusal = _refusal(hazard, Action.EDIT, request.user)
     form = forms.HazardEditForm(instance=hazard, fixed=fixed, initial={"expected_version": hazard.version})
     status = 200
@@ -71,7 +70,7 @@ def hazard_edit(request, pk: int):
             except ChangedMeanwhile:
                 # The current file, with only this user's own changes carried over (marked).
                 hazard = selectors.hazard_get(user=request.user, pk=pk)
-                fixed = lifecycle.FIXED_AFTER_NOTIFY if hazard.status != Hazard.Status.REGISTERED else ()
+                fixed = lifecycle.fixed_fields(hazard)
                 fresh = forms.HazardEditForm(instance=hazard, fixed=fixed)
                 carried = conflicts.carry_over(form, fresh, hazard)
                 form = forms.HazardEditForm(carried.data, instance=hazard, fixed=fixed)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from hazards import services
-from hazards.lifecycle import Action, ActionRefused
+from hazards.lifecycle import PARTY, Action, ActionRefused
 from hazards.models import Hazard, HazardEvent
 from portal import services as portal_services
 from portal.models import PartyAction
@@ -114,7 +114,7 @@ def test_the_portal_acknowledges_through_the_same_rule(notice_of_three, manager_
     moved = portal_services.party_acknowledge(link=link, name="王建国",
                                               signature=portal_services.signature_from_data_url(signature_data_url()),
                                               client=portal_services.Client(ip="127.0.0.1"))
-    assert len(calls) == 1 and calls[0]["notice"] == notice and calls[0]["by"] is None
+    assert len(calls) == 1 and calls[0]["notice"] == notice and calls[0]["by"] is PARTY
     assert sorted(h.pk for h in moved) == [first.pk, second.pk]
     assert [h.status for h in fresh([first, second, third])] == [S.RECTIFYING, S.RECTIFYING, S.VOIDED]
     assert PartyAction.objects.filter(link=link, action=Action.ACKNOWLEDGE).count() == 2
