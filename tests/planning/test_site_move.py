@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from core.lifecycle import SYSTEM
 from org import services as org_services
 from org.models import OrgUnit
 from planning import services
@@ -27,7 +28,7 @@ def tasks_of_site_a(site_a, standard, group_a, inspector_a):
     assigned = Task.objects.get()
     assigned.inspectors.set([inspector_a])
     planned, in_progress, done = services.tasks_create(
-        sites=[site_a] * 3, kind="special", standard=standard, due_date=D(2026, 12, 20), by=None)
+        sites=[site_a] * 3, kind="special", standard=standard, due_date=D(2026, 12, 20), by=SYSTEM)
     Task.objects.filter(pk=planned.pk).update(status=Task.Status.PLANNED)
     Task.objects.filter(pk__in=[in_progress.pk, done.pk]).update(group=group_a)
     Task.objects.filter(pk=in_progress.pk).update(status=Task.Status.IN_PROGRESS)
@@ -52,10 +53,10 @@ def test_a_move_to_another_branch_takes_the_open_tasks_off_the_old_group(site_a,
         "done": ("BB", "BA-T1-G1", "done"),
     }
     assert not Task.objects.get(pk=tasks_of_site_a["assigned"]).inspectors.exists()
-    moved = TaskEvent.objects.get(task_id=tasks_of_site_a["assigned"], action=TaskEvent.Action.MOVED)
+    moved = TaskEvent.objects.get(task_id=tasks_of_site_a["assigned"], action=TaskEvent.Action.MOVE)
     assert (moved.from_status, moved.to_status) == ("assigned", "planned")
     assert moved.comment == "甲一所 → 乙分公司; 甲一所检查一组 → —"
-    assert TaskEvent.objects.filter(action=TaskEvent.Action.MOVED).count() == 4
+    assert TaskEvent.objects.filter(action=TaskEvent.Action.MOVE).count() == 4
     # The schedule follows too: its next task is not sent to the old group.
     assert Schedule.objects.values_list("unit__code", "group").get() == ("BB", None)
 
@@ -73,14 +74,14 @@ def test_a_move_within_the_branch_keeps_a_group_of_the_branch(site_a, branch_a, 
     branch_group = OrgUnitFactory(code="BA-G9", name="甲分公司检查组", kind=OrgUnit.Kind.GROUP, parent=branch_a)
     other_team = OrgUnitFactory(code="BA-T2", name="甲二所", kind=OrgUnit.Kind.TEAM, parent=branch_a)
     task, = services.tasks_create(sites=[site_a], kind="special", standard=standard, due_date=D(2026, 12, 20),
-                                  group=branch_group, inspectors=[inspector_a], by=None)
+                                  group=branch_group, inspectors=[inspector_a], by=SYSTEM)
 
     org_services.site_move(site=site_a, unit=other_team, by=None)
 
     task.refresh_from_db()
     assert (task.unit, task.group, task.status) == (other_team, branch_group, Task.Status.ASSIGNED)
     assert list(task.inspectors.all()) == [inspector_a]  # of the branch, which the new team is part of
-    assert task.events.get(action=TaskEvent.Action.MOVED).comment == "甲一所 → 甲二所"
+    assert task.events.get(action=TaskEvent.Action.MOVE).comment == "甲一所 → 甲二所"
 
 
 def test_the_tasks_move_in_the_moves_transaction(site_a, branch_b, tasks_of_site_a, monkeypatch):
@@ -93,5 +94,5 @@ def test_the_tasks_move_in_the_moves_transaction(site_a, branch_b, tasks_of_site
     with pytest.raises(RuntimeError):
         org_services.site_move(site=site_a, unit=branch_b, by=None)
     assert _rows(tasks_of_site_a) == before
-    assert not TaskEvent.objects.filter(action=TaskEvent.Action.MOVED).exists()
+    assert not TaskEvent.objects.filter(action=TaskEvent.Action.MOVE).exists()
     assert Schedule.objects.values_list("unit__code", "group__code").get() == ("BA-T1", "BA-T1-G1")
