@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from core.dates import today_local
 from hazards.models import Hazard
-from hazards.rules import OPEN_STATES, is_open
+from hazards.rules import is_open, open_q
 
 from . import rules
 from .db import DaysBetween
@@ -245,7 +245,7 @@ def _expected(today: datetime.date) -> dict[str, dict[tuple, dict]]:
     _add_months(expected["tally"], kind_position=1)
     _add_months(expected["category"], kind_position=None)
     _add_months(expected["close"], kind_position=None)
-    for row in (hazards.filter(status__in=list(OPEN_STATES)).values("unit_id", "status", "severity", "category_id")
+    for row in (hazards.filter(open_q()).values("unit_id", "status", "severity", "category_id")
                 .annotate(n=Count("id"))):
         expected["open"][(row["unit_id"], row["status"], row["severity"], row["category_id"])] = {"n": row["n"]}
     return expected
