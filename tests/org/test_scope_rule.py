@@ -63,6 +63,7 @@ def test_sql_and_python_forms_agree(tree, django_user_model):
 
 def test_the_lifecycle_and_inspections_ask_the_rule(tree, django_user_model, monkeypatch):
     from audits import services as audit_services
+    from core.lifecycle import PARTY, SYSTEM
     from hazards import lifecycle
 
     calls = []
@@ -84,5 +85,6 @@ def test_the_lifecycle_and_inspections_ask_the_rule(tree, django_user_model, mon
             hazards_allowed = False
         assert hazards_allowed is (unit.code in EXPECTED["branch member"]), unit.code
         assert audit_services._in_scope(branch_member, unit) is (unit.code in EXPECTED["branch member"])
-        assert audit_services._in_scope(None, unit) is True  # the system acts for every unit
+        assert audit_services._in_scope(SYSTEM, unit) is True  # the system acts for every unit
+        assert audit_services._in_scope(PARTY, unit) is False  # a hazard's party, for none
     assert len(calls) == 2 * len(tree)
