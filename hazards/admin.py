@@ -23,7 +23,7 @@ from .models import (
     HazardPhoto,
     Notice,
     RiskCategory,
-    ServiceRecord,
+    ServiceVisit,
     WhitelistEntry,
     WorkOrderReply,
 )
@@ -68,8 +68,8 @@ class ExtensionInline(ReadOnlyInline):
               "decided_by", "decided_at", "decision_comment")
 
 
-class ServiceInline(ReadOnlyInline):
-    model = ServiceRecord
+class ServiceVisitInline(ReadOnlyInline):
+    model = ServiceVisit
     fields = ("date", "description", "by")
 
 
@@ -145,7 +145,7 @@ class HazardAdmin(ScopedAdminMixin, IndexedSearchAdminMixin, admin.ModelAdmin):
         (_("Record"), {"fields": ("version", "supervision_count", "void_reason", "created_at", "updated_at",
                                   "notified_at", "accepted_at", "closed_at")}),
     )
-    inlines = [HazardEventInline, HazardPhotoInline, NoticeInline, ReplyInline, ExtensionInline, ServiceInline,
+    inlines = [HazardEventInline, HazardPhotoInline, NoticeInline, ReplyInline, ExtensionInline, ServiceVisitInline,
                ReportInline, AcceptanceInline]
 
     def get_queryset(self, request):

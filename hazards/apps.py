@@ -14,7 +14,7 @@ class HazardsConfig(AppConfig):
         "admin": _view + [
             "hazards.change_hazard", "hazards.view_hazardevent", "hazards.view_hazardphoto",
             "hazards.view_workorderreply", "hazards.view_replyphoto", "hazards.view_extensionrequest",
-            "hazards.view_servicerecord", "hazards.view_authorityreport", "hazards.view_acceptance",
+            "hazards.view_servicevisit", "hazards.view_authorityreport", "hazards.view_acceptance",
             "hazards.add_riskcategory", "hazards.change_riskcategory",
             "hazards.add_whitelistentry", "hazards.change_whitelistentry",
         ],
@@ -31,7 +31,7 @@ class HazardsConfig(AppConfig):
         scoping.register("hazards.Hazard", "unit")
         # The risk dictionary scores every unit's sites alike: company-wide.
         scoping.register("hazards.RiskCategory", scoping.SHARED)
-        for label in ("HazardPhoto", "HazardEvent", "WorkOrderReply", "ExtensionRequest", "ServiceRecord",
+        for label in ("HazardPhoto", "HazardEvent", "WorkOrderReply", "ExtensionRequest", "ServiceVisit",
                       "AuthorityReport", "Acceptance"):
             scoping.register(f"hazards.{label}", "hazard__unit")
         scoping.register("hazards.ReplyPhoto", "reply__hazard__unit")

@@ -431,7 +431,7 @@ def _step(hazard: Hazard, action: str, day: datetime.date, options: dict, inspec
     elif action == "ack":
         services.hazard_acknowledge(hazard=hazard, acknowledged_by_name=party, by=inspector)
     elif action == "service":
-        services.hazard_record_service(hazard=hazard, date=day, description=options["text"], by=inspector)
+        services.record_service_visit(hazard=hazard, date=day, description=options["text"], by=inspector)
     elif action == "ext":
         services.hazard_request_extension(
             hazard=hazard,

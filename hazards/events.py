@@ -88,10 +88,11 @@ def hazard_acknowledged(hazard, *, by, from_status, acknowledged_by_name, notice
                    recorded_by=_name(_user(by)) or None, via=via)
 
 
-def service_recorded(hazard, *, by, from_status, record) -> HazardEvent:
-    return _record(hazard, Action.SERVICE, by=by, from_status=from_status, comment=record.description,
-                   effective_on=record.date,
-                   service_id=record.pk, date=record.date)
+def service_visit_recorded(hazard, *, by, from_status, visit) -> HazardEvent:
+    # The data keeps its first key, `service_id`: the history already written reads so.
+    return _record(hazard, Action.SERVICE_VISIT, by=by, from_status=from_status, comment=visit.description,
+                   effective_on=visit.date,
+                   service_id=visit.pk, date=visit.date)
 
 
 def extension_requested(hazard, *, by, from_status, extension) -> HazardEvent:

@@ -193,7 +193,7 @@ class AcknowledgeForm(VersionedForm):
                 "move to rectification with this one.") % {"hazards": join_list(together)}
 
 
-class ServiceForm(VersionedForm):
+class ServiceVisitForm(VersionedForm):
     date = forms.DateField(label=_("Date"), widget=DATE, initial=today_local, validators=[validate_past_date])
     description = forms.CharField(label=_("Service given"), widget=TEXT, max_length=LONG_TEXT_MAX)
 

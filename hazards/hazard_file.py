@@ -39,7 +39,7 @@ from .models import (
     HazardEvent,
     HazardPhoto,
     Notice,
-    ServiceRecord,
+    ServiceVisit,
     WorkOrderReply,
 )
 from .selectors import deadline_chain, hazard_timeline
@@ -69,7 +69,7 @@ def with_file_prefetch(queryset: QuerySet[Hazard]) -> QuerySet[Hazard]:
         Prefetch("replies", queryset=WorkOrderReply.objects.select_related("recorded_by")
                  .prefetch_related("photos").order_by("submitted_at", "id")),
         Prefetch("extensions", queryset=ExtensionRequest.objects.select_related("decided_by")),
-        Prefetch("services", queryset=ServiceRecord.objects.select_related("by")),
+        Prefetch("service_visits", queryset=ServiceVisit.objects.select_related("by")),
         Prefetch("acceptances", queryset=Acceptance.objects.select_related("by")),
         Prefetch("reports", queryset=AuthorityReport.objects.select_related("by")),
     )
@@ -181,7 +181,7 @@ def hazard_file_context(hazard: Hazard, *, today=None) -> dict:
         "documents": documents(hazard),
         "replies": list(hazard.replies.all()),
         "extensions": list(hazard.extensions.all()),
-        "services": list(hazard.services.all()),
+        "service_visits": list(hazard.service_visits.all()),
         "acceptances": list(hazard.acceptances.all()),
         "timeline": timeline_rows(list(hazard.events.all())),
         "generated_at": timezone.now(),

@@ -44,7 +44,7 @@ class Action(models.TextChoices):
     EDIT = "edit", _("Edit")
     NOTIFY = "notify", _("Notify")
     ACKNOWLEDGE = "acknowledge", _("Acknowledge receipt")
-    SERVICE = "service", _("Rectification service")
+    SERVICE_VISIT = "service", _("Rectification service")
     REQUEST_EXTENSION = "request_extension", _("Request extension")
     APPROVE_EXTENSION = "approve_extension", _("Approve extension")
     DENY_EXTENSION = "deny_extension", _("Deny extension")
@@ -63,7 +63,7 @@ class Action(models.TextChoices):
 # actions are the signed-in user's own act in the system, effective when entered (see
 # hazards.services._common._effective).
 RECORDED_FROM_PAPER = frozenset({
-    Action.ACKNOWLEDGE, Action.SERVICE, Action.REQUEST_EXTENSION, Action.REPORT, Action.SUBMIT_REPLY,
+    Action.ACKNOWLEDGE, Action.SERVICE_VISIT, Action.REQUEST_EXTENSION, Action.REPORT, Action.SUBMIT_REPLY,
     Action.ACCEPT, Action.REJECT,
 })
 
@@ -129,7 +129,7 @@ TABLE = engine.Table(
         _t(Action.EDIT, [S.REGISTERED, S.NOTIFIED], None, STAFF, _("Edit")),
         _t(Action.NOTIFY, [S.REGISTERED], S.NOTIFIED, STAFF, _("Issue hazard notice")),
         _t(Action.ACKNOWLEDGE, [S.NOTIFIED], S.RECTIFYING, STAFF, _("Record acknowledgement")),
-        _t(Action.SERVICE, DEADLINE_STATES, None, STAFF, _("Record rectification service")),
+        _t(Action.SERVICE_VISIT, DEADLINE_STATES, None, STAFF, _("Record rectification service")),
         _t(Action.REQUEST_EXTENSION, DEADLINE_STATES, None, STAFF, _("Record extension request")),
         _t(Action.APPROVE_EXTENSION, DEADLINE_STATES, None, MANAGING, _("Approve extension")),
         _t(Action.DENY_EXTENSION, DEADLINE_STATES, None, MANAGING, _("Deny extension")),

@@ -345,16 +345,20 @@ class ExtensionRequest(models.Model):
         return f"{self.hazard} → {self.requested_deadline} ({self.get_status_display()})"
 
 
-class ServiceRecord(models.Model):
-    """Rectification service (整改服务) given by the inspectors to the responsible party."""
+class ServiceVisit(models.Model):
+    """Rectification service (整改服务): a visit of the inspectors helping the responsible party
+    rectify, on its day. Named "visit" in code so it does not read as the services layer; its table
+    keeps its first name."""
 
-    hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT, related_name="services")
+    hazard = models.ForeignKey(Hazard, verbose_name=_("hazard"), on_delete=models.PROTECT,
+                               related_name="service_visits")
     date = models.DateField(_("date"), validators=[validate_past_date])
     description = models.TextField(_("service given"), **long_text())
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
+        db_table = "hazards_servicerecord"
         verbose_name = _("rectification service")
         verbose_name_plural = _("rectification services")
         ordering = ["date", "id"]

@@ -23,7 +23,7 @@ from .models import (
     HazardEvent,
     Notice,
     RiskCategory,
-    ServiceRecord,
+    ServiceVisit,
     WorkOrderReply,
 )
 
@@ -95,7 +95,7 @@ def hazard_get(*, user, pk: int, today: datetime.date | None = None) -> Hazard:
             Prefetch("replies", queryset=WorkOrderReply.objects.select_related("recorded_by")
                      .prefetch_related("photos")),
             Prefetch("extensions", queryset=ExtensionRequest.objects.select_related("decided_by")),
-            Prefetch("services", queryset=ServiceRecord.objects.select_related("by")),
+            Prefetch("service_visits", queryset=ServiceVisit.objects.select_related("by")),
             Prefetch("acceptances", queryset=Acceptance.objects.select_related("by")),
             "reports__by",
             "whitelist_entries",
@@ -189,7 +189,7 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
     if role is None:
         return {"template": "hazards/_my_work.html", "sections": []}
     may = {action: role in TRANSITIONS[action].roles for action in
-           (Action.APPROVE_EXTENSION, Action.ACCEPT, Action.ACKNOWLEDGE, Action.SUPERVISE, Action.SERVICE)}
+           (Action.APPROVE_EXTENSION, Action.ACCEPT, Action.ACKNOWLEDGE, Action.SUPERVISE, Action.SERVICE_VISIT)}
     due_until = today + datetime.timedelta(days=settings.MY_WORK_DUE_DAYS)
     hazards = scope_queryset(Hazard.objects.select_related("site"), user)
     ledger = reverse("hazards:hazard_list")
@@ -223,7 +223,7 @@ def my_work_panel(*, user, today: datetime.date | None = None) -> dict:
                 lambda n: {"label": n.number, "text": n.site.name,
                            "note": _("issued %(date)s") % {"date": timezone.localdate(n.issued_at).isoformat()},
                            "url": reverse("hazards:hazard_action", args=[n.first_hazard, Action.ACKNOWLEDGE])})
-    if may[Action.SERVICE]:  # the roles that record inspections
+    if may[Action.SERVICE_VISIT]:  # the roles that record inspections
         section("reopened", _("Reopened inspections"), _listed(reopened_inspections(user=user), ["-date", "-id"]),
                 lambda i: {"label": i.number, "text": i.site.name if i.site else i.unit.name,
                            "note": i.date.isoformat(), "url": reverse("audits:inspection_record", args=[i.pk])})

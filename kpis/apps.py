@@ -31,11 +31,11 @@ class KpisConfig(AppConfig):
         scoping.register("kpis.StatisticsReport", "unit")
         # Every recorded hazard action recomputes its site's risk level, in the action's transaction.
         hazard_changed.register(services.hazard_changed)
-        # The summary tables follow every saved hazard, service record and authority report, in the
+        # The summary tables follow every saved hazard, service visit and authority report, in the
         # writer's transaction (kpis.tallies).
         from django.db.models.signals import post_delete, post_save, pre_save
 
-        from hazards.models import AuthorityReport, Hazard, ServiceRecord
+        from hazards.models import AuthorityReport, Hazard, ServiceVisit
 
         from . import tallies
 
@@ -46,7 +46,7 @@ class KpisConfig(AppConfig):
         pre_save.connect(tallies.hazard_pre_save, sender=Hazard, dispatch_uid="kpis_tally_pre")
         post_save.connect(tallies.hazard_post_save, sender=Hazard, dispatch_uid="kpis_tally_post")
         post_delete.connect(tallies.hazard_post_delete, sender=Hazard, dispatch_uid="kpis_tally_delete")
-        for model in (ServiceRecord, AuthorityReport):
+        for model in (ServiceVisit, AuthorityReport):
             post_save.connect(tallies.related_changed, sender=model, dispatch_uid=f"kpis_tally_{model.__name__}")
             post_delete.connect(tallies.related_changed, sender=model,
                                 dispatch_uid=f"kpis_tally_{model.__name__}_delete")

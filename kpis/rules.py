@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hazards.models import AuthorityReport, Hazard, ServiceRecord
+from hazards.models import AuthorityReport, Hazard, ServiceVisit
 from hazards.rules import (
     deadline_passed,
     deadline_passed_q,
@@ -135,7 +135,7 @@ class HazardSet:
     key: str
     label: str
     q: Callable[[datetime.date], Q]
-    test: Callable[..., bool]  # the Python twin: test(hazard, today, *, services: int, reports: int)
+    test: Callable[..., bool]  # the Python twin: test(hazard, today, *, service_visits: int, reports: int)
     needs: tuple[str, ...] = ()  # annotations the Q reads (added by kpis.selectors.annotate_sets)
 
 
@@ -146,7 +146,7 @@ def _local_date(value: datetime.datetime | None) -> datetime.date | None:
 NOT_VOIDED = ~Q(status=S.VOIDED)
 # A correlated EXISTS (index on hazard_id): the sets are counted a few hazards at a time, for one
 # tally cell (kpis.tallies), or for one ledger page.
-HAS_SERVICE = Q(Exists(ServiceRecord.objects.filter(hazard_id=OuterRef("pk"))))
+HAS_SERVICE_VISIT = Q(Exists(ServiceVisit.objects.filter(hazard_id=OuterRef("pk"))))
 HAS_REPORT = Q(Exists(AuthorityReport.objects.filter(hazard_id=OuterRef("pk"))))
 
 SETS: dict[str, HazardSet] = {s.key: s for s in [
@@ -173,9 +173,9 @@ SETS: dict[str, HazardSet] = {s.key: s for s in [
               lambda h, today, **_k: h.status != S.VOIDED and h.notified_at is not None),
     # Service in place (服务到位): of the notified hazards, those given rectification service.
     HazardSet("serviced", _("Given rectification service"),
-              lambda today: NOT_VOIDED & Q(notified_at__isnull=False) & HAS_SERVICE,
-              lambda h, today, *, services=0, **_k: (h.status != S.VOIDED and h.notified_at is not None
-                                                     and services > 0)),
+              lambda today: NOT_VOIDED & Q(notified_at__isnull=False) & HAS_SERVICE_VISIT,
+              lambda h, today, *, service_visits=0, **_k: (h.status != S.VOIDED and h.notified_at is not None
+                                                           and service_visits > 0)),
     # Supervision due: overdue now, or supervised already (a supervised hazard was overdue then).
     HazardSet("supervision_due", _("Overdue or supervised"),
               lambda today: overdue_q(today) | (NOT_VOIDED & Q(supervision_count__gt=0)),

@@ -5,7 +5,7 @@ whole company's dashboard over 1,000,000 hazards in ≤ 300 ms).
 
 How they stay exact:
 - A *cell* is one tally row's key (a unit and a day, and a category or a state where the table has
-  one). Every write of a hazard, a rectification service record or an authority report recounts
+  one). Every write of a hazard, a rectification service visit or an authority report recounts
   the cells the row was in before and is in after (`hazard_cells`), from the hazard table, with the
   KPI sets' own Q objects (kpis.rules.SETS: each definition stays written once).
 - A recount first locks its tally row (created empty if missing), then counts. Under READ
@@ -327,7 +327,7 @@ def hazard_post_delete(sender, instance, **kwargs) -> None:
 
 
 def related_changed(sender, instance, raw=False, **kwargs) -> None:
-    """A rectification service record or an authority report was written or deleted: its hazard's
+    """A rectification service visit or an authority report was written or deleted: its hazard's
     day of discovery counts it (serviced, reported)."""
     if raw:
         return

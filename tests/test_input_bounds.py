@@ -13,7 +13,7 @@ from audits.imports import inspection_import_results
 from audits.models import Inspection
 from hazards import forms as hazard_forms
 from hazards import services
-from hazards.models import Hazard, ServiceRecord
+from hazards.models import Hazard, ServiceVisit
 from hazards.rules import MAJOR_FIELDS
 from org.models import Site
 from org.validators import LONG_TEXT_MAX
@@ -63,7 +63,8 @@ def test_the_register_form_refuses_long_text_and_tells_the_browser(site_a, categ
 
 
 @pytest.mark.parametrize("form_class, field", [
-    (hazard_forms.ReplyForm, "cause"), (hazard_forms.ReplyForm, "handling"), (hazard_forms.ServiceForm, "description"),
+    (hazard_forms.ReplyForm, "cause"), (hazard_forms.ReplyForm, "handling"),
+    (hazard_forms.ServiceVisitForm, "description"),
     (hazard_forms.ExtensionRequestForm, "reason"), (hazard_forms.ReasonForm, "reason"),
     (hazard_forms.CommentForm, "comment"), (hazard_forms.ReportForm, "comment"), (ResultForm, "problem"),
 ])
@@ -160,14 +161,14 @@ def test_service_and_report_dates_are_checked(site_a, manager_a, category):
     hazard = make_hazard(Hazard.Status.RECTIFYING, site=site_a, by=manager_a, category=category,
                          discovered_on=today() - 3 * DAY)
     with pytest.raises(ValidationError) as exc:
-        services.hazard_record_service(hazard=hazard, date=today() - 4 * DAY, description="指导", by=manager_a)
+        services.record_service_visit(hazard=hazard, date=today() - 4 * DAY, description="指导", by=manager_a)
     assert "date" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
         services.hazard_report(hazard=Hazard.objects.get(pk=hazard.pk), addressee="应急管理局",
                                report_date=datetime.date(1, 1, 1), by=manager_a)
     assert "report_date" in exc.value.message_dict
-    assert not ServiceRecord.objects.exists()
-    form = hazard_forms.ServiceForm(data={"expected_version": 1, "date": "9999-01-01", "description": "x"})
+    assert not ServiceVisit.objects.exists()
+    form = hazard_forms.ServiceVisitForm(data={"expected_version": 1, "date": "9999-01-01", "description": "x"})
     assert not form.is_valid() and "date" in form.errors
     form = hazard_forms.SuperviseForm(data={"expected_version": 1, "new_deadline": "0001-01-01", "language": "en"})
     assert not form.is_valid() and "on or after" in str(form.errors["new_deadline"])

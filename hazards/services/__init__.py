@@ -40,7 +40,7 @@ from .notices import (
     notice_email_send,
 )
 from .numbers import NOTICE_SERIES, hazard_number, notice_number
-from .rectification import hazard_decide_extension, hazard_record_service, hazard_report, hazard_request_extension
+from .rectification import hazard_decide_extension, hazard_report, hazard_request_extension, record_service_visit
 from .registration import (
     EDITABLE_FIELDS,
     MAJOR_FIELDS,
@@ -61,7 +61,7 @@ __all__ = [
     "ISSUE_ATTEMPTS", "MAX_HAZARDS_PER_NOTICE", "Acknowledgement", "default_escalation", "hazard_acknowledge",
     "hazard_notify", "hazard_supervise", "notice_acknowledge", "notice_email_send",
     # rectification
-    "hazard_decide_extension", "hazard_record_service", "hazard_report", "hazard_request_extension",
+    "hazard_decide_extension", "record_service_visit", "hazard_report", "hazard_request_extension",
     # closing
     "hazard_accept", "hazard_close", "hazard_photo_add", "hazard_reject", "hazard_submit_reply", "hazard_void",
     # whitelist

@@ -14,23 +14,25 @@ from org.uploads import DOCUMENT
 
 from .. import events, outbox
 from ..lifecycle import Action, ChangedMeanwhile, local_today
-from ..models import AuthorityReport, ExtensionRequest, ServiceRecord
+from ..models import AuthorityReport, ExtensionRequest, ServiceVisit
 from ._common import _checked, _effective, _lock, _required, _save
 
 
 @transaction.atomic
-def hazard_record_service(*, hazard, date, description, by, expected_version=None) -> ServiceRecord:
+def record_service_visit(*, hazard, date, description, by, expected_version=None) -> ServiceVisit:
+    """A rectification service (整改服务) visit on `date` (recorded after the fact; not in the future,
+    not before the hazard's previous step): what the inspectors did to help the party rectify."""
     _required(date=date, description=description)
-    hazard = _lock(hazard, Action.SERVICE, by, expected_version=expected_version)
+    hazard = _lock(hazard, Action.SERVICE_VISIT, by, expected_version=expected_version)
     if date > local_today():
         raise ValidationError({"date": _("A service cannot be recorded for a future date.")})
     _effective(hazard, "date", date)
-    record = ServiceRecord(hazard=hazard, date=date, description=description.strip(), by=by)
-    record.full_clean()
-    record.save()
+    visit = ServiceVisit(hazard=hazard, date=date, description=description.strip(), by=by)
+    visit.full_clean()
+    visit.save()
     _save(hazard, [])
-    events.service_recorded(hazard, by=by, from_status=hazard.status, record=record)
-    return record
+    events.service_visit_recorded(hazard, by=by, from_status=hazard.status, visit=visit)
+    return visit
 
 
 @transaction.atomic

@@ -74,9 +74,9 @@ def _acknowledge(hazard, data, user, version):
                  acknowledged_on=data["acknowledged_on"])
 
 
-def _record_service(hazard, data, user, version):
+def _record_service_visit(hazard, data, user, version):
     """A rectification service (整改服务) given to the party on its day."""
-    return _call(services.hazard_record_service, version, hazard=hazard, by=user, date=data["date"],
+    return _call(services.record_service_visit, version, hazard=hazard, by=user, date=data["date"],
                  description=data["description"])
 
 
@@ -217,7 +217,8 @@ def acknowledged_message(result: services.Acknowledgement) -> str:
 ACTION_FORMS: dict[str, ActionForm] = {
     Action.ACKNOWLEDGE: ActionForm(forms.AcknowledgeForm, _acknowledge, acknowledged_message,
                                    initial=_acknowledge_initial, form_kwargs=_acknowledge_kwargs),
-    Action.SERVICE: ActionForm(forms.ServiceForm, _record_service, _("Rectification service recorded.")),
+    Action.SERVICE_VISIT: ActionForm(forms.ServiceVisitForm, _record_service_visit,
+                                     _("Rectification service recorded.")),
     Action.REQUEST_EXTENSION: ActionForm(forms.ExtensionRequestForm, _request_extension,
                                          _("Extension request recorded."), initial=_request_extension_initial),
     Action.APPROVE_EXTENSION: ActionForm(forms.ExtensionApproveForm, _approve_extension,

@@ -35,7 +35,7 @@ def _detail_context(request, hazard) -> dict:
         "notices": _with_chains(list(hazard.notices.all()), history),
         "replies": replies,
         "extensions": list(hazard.extensions.all()),
-        "services": list(hazard.services.all()),
+        "service_visits": list(hazard.service_visits.all()),
         "reports": list(hazard.reports.all()),
         "acceptances": list(hazard.acceptances.all()),
         "timeline": timeline_rows(history),

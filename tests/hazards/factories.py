@@ -95,7 +95,7 @@ def perform(action: str, hazard: Hazard, user, **overrides):
         Action.EDIT: lambda: services.hazard_update(hazard=hazard, by=user, location=f"位置 v{hazard.version}"),
         Action.NOTIFY: lambda: services.hazard_notify(hazards=[hazard], by=user),
         Action.ACKNOWLEDGE: lambda: services.hazard_acknowledge(hazard=hazard, acknowledged_by_name="王建国", by=user),
-        Action.SERVICE: lambda: services.hazard_record_service(hazard=hazard, date=t, description="现场指导整改",
+        Action.SERVICE_VISIT: lambda: services.record_service_visit(hazard=hazard, date=t, description="现场指导整改",
                                                                by=user),
         Action.REQUEST_EXTENSION: lambda: services.hazard_request_extension(
             hazard=hazard, requested_deadline=max(hazard.deadline or t, t) + datetime.timedelta(days=10),

@@ -19,7 +19,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from audits.models import Inspection
-from hazards.models import Hazard, Notice, ServiceRecord
+from hazards.models import Hazard, Notice, ServiceVisit
 from org import once
 from org.models import Role, SubmissionToken
 from scoring.models import Standard
@@ -74,7 +74,7 @@ def _cases(site_a, manager_a, category) -> dict[str, Callable[[], Case]]:
         url = reverse("hazards:hazard_action", args=[hazard.pk, "service"])
         return Case(url, url, lambda: {"expected_version": Hazard.objects.get(pk=hazard.pk).version,
                                        "date": today().isoformat(), "description": "现场指导整改"},
-                    ServiceRecord.objects.count)
+                    ServiceVisit.objects.count)
 
     def hazards_from_findings():
         inspection = make_inspection_with_problems(site_a, manager_a)

@@ -118,7 +118,7 @@ def test_rejection_from_paper_and_the_next_reply(notified, inspector_a):
 def test_service_report_and_extension_request_are_not_before_the_previous_step(notified, inspector_a, manager_a):
     d = today()
     for call, field in (
-        (lambda day: services.hazard_record_service(hazard=notified, date=day, description="指导", by=inspector_a),
+        (lambda day: services.record_service_visit(hazard=notified, date=day, description="指导", by=inspector_a),
          "date"),
         (lambda day: services.hazard_report(hazard=notified, addressee="应急局", report_date=day, by=manager_a),
          "report_date"),

@@ -27,7 +27,7 @@ from hazards.models import (
     HazardEvent,
     HazardPhoto,
     Notice,
-    ServiceRecord,
+    ServiceVisit,
     WhitelistEntry,
     WorkOrderReply,
 )
@@ -49,7 +49,7 @@ EXPECTED = {
     Action.EDIT: ({S.REGISTERED, S.NOTIFIED}, STAFF, None),
     Action.NOTIFY: ({S.REGISTERED}, STAFF, S.NOTIFIED),
     Action.ACKNOWLEDGE: ({S.NOTIFIED}, STAFF, S.RECTIFYING),
-    Action.SERVICE: (DEADLINE, STAFF, None),
+    Action.SERVICE_VISIT: (DEADLINE, STAFF, None),
     Action.REQUEST_EXTENSION: (DEADLINE, STAFF, None),
     Action.APPROVE_EXTENSION: (DEADLINE, MANAGING, None),
     Action.DENY_EXTENSION: (DEADLINE, MANAGING, None),
@@ -93,7 +93,7 @@ def _snapshot(hazard):
     hazard = Hazard.objects.get(pk=hazard.pk)
     return {
         "row": {f.attname: getattr(hazard, f.attname) for f in Hazard._meta.concrete_fields},
-        "counts": [m.objects.count() for m in (HazardEvent, Notice, ExtensionRequest, ServiceRecord,
+        "counts": [m.objects.count() for m in (HazardEvent, Notice, ExtensionRequest, ServiceVisit,
                                                AuthorityReport, WorkOrderReply, Acceptance, HazardPhoto,
                                                WhitelistEntry)],
         "extensions": list(ExtensionRequest.objects.values_list("status", flat=True)),

@@ -280,11 +280,11 @@ def test_acknowledge_records_the_party_and_the_signed_scan(site_a, inspector_a, 
 
 def test_service_record(site_a, inspector_a, category):
     hazard = make_hazard(S.RECTIFYING, site=site_a, by=inspector_a, category=category)
-    record = services.hazard_record_service(hazard=hazard, date=today(), description="指导更换接地扁铁", by=inspector_a)
+    record = services.record_service_visit(hazard=hazard, date=today(), description="指导更换接地扁铁", by=inspector_a)
     event = hazard.events.latest("id")
     assert (event.action, event.data["service_id"], event.comment) == ("service", record.pk, "指导更换接地扁铁")
     with pytest.raises(ValidationError):
-        services.hazard_record_service(hazard=hazard, date=today() + DAY, description="x", by=inspector_a)
+        services.record_service_visit(hazard=hazard, date=today() + DAY, description="x", by=inspector_a)
 
 
 # --- deadlines ---------------------------------------------------------------------------------
@@ -510,7 +510,7 @@ def test_hazard_list_annotates_overdue_in_sql(site_a, manager_a, category):
 def test_hazard_get_query_count_does_not_grow_with_history(site_a, manager_a, category, django_assert_num_queries):
     def load(pk):
         hazard = selectors.hazard_get(user=manager_a, pk=pk)
-        for name in ("photos", "events", "notices", "replies", "extensions", "services", "acceptances", "reports",
+        for name in ("photos", "events", "notices", "replies", "extensions", "service_visits", "acceptances", "reports",
                      "whitelist_entries"):
             for obj in getattr(hazard, name).all():
                 str(obj)
@@ -521,7 +521,7 @@ def test_hazard_get_query_count_does_not_grow_with_history(site_a, manager_a, ca
     def build(rounds):
         hazard = make_hazard(S.RECTIFYING, site=site_a, by=manager_a, category=category)
         for _i in range(rounds):
-            perform(Action.SERVICE, Hazard.objects.get(pk=hazard.pk), manager_a)
+            perform(Action.SERVICE_VISIT, Hazard.objects.get(pk=hazard.pk), manager_a)
             perform(Action.ADD_PHOTO, Hazard.objects.get(pk=hazard.pk), manager_a)
             perform(Action.SUBMIT_REPLY, Hazard.objects.get(pk=hazard.pk), manager_a)
             perform(Action.REJECT, Hazard.objects.get(pk=hazard.pk), manager_a)

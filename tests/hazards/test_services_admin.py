@@ -53,7 +53,7 @@ def test_edit_goes_through_the_service_and_status_stays(admin_client_a, site_a, 
     data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
     data.update({"location": "3 号开关站", "status": "closed", "category": category.pk, "severity": "general",
                  "expected_version": hazard.version})
-    for prefix in ("events", "photos", "Notice_hazards", "replies", "extensions", "services", "reports",
+    for prefix in ("events", "photos", "Notice_hazards", "replies", "extensions", "service_visits", "reports",
                    "acceptances"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     response = admin_client_a.post(url, data)

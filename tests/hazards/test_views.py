@@ -23,7 +23,7 @@ from hazards.models import (
     HazardEvent,
     HazardPhoto,
     Notice,
-    ServiceRecord,
+    ServiceVisit,
     WorkOrderReply,
 )
 from hazards.views import CHANGED_MEANWHILE, EDIT_CHANGED_MEANWHILE
@@ -267,7 +267,7 @@ def _detail_queries(client, hazard) -> int:
 
 def _grow(hazard, user):
     """One more of everything the detail page lists: service, photo, report, reply + rejection."""
-    for action in (Action.SERVICE, Action.ADD_PHOTO, Action.REPORT, Action.SUBMIT_REPLY, Action.REJECT):
+    for action in (Action.SERVICE_VISIT, Action.ADD_PHOTO, Action.REPORT, Action.SUBMIT_REPLY, Action.REJECT):
         perform(action, Hazard.objects.get(pk=hazard.pk), user)
 
 
@@ -464,7 +464,7 @@ def test_create_from_another_units_inspection_is_404(mgr_client, site_b, manager
 def _setup(action, site, user, category):
     """A hazard in a state where `action` is allowed, and the form data of a plausible input."""
     start = {
-        Action.ACKNOWLEDGE: S.NOTIFIED, Action.SERVICE: S.RECTIFYING, Action.REQUEST_EXTENSION: S.RECTIFYING,
+        Action.ACKNOWLEDGE: S.NOTIFIED, Action.SERVICE_VISIT: S.RECTIFYING, Action.REQUEST_EXTENSION: S.RECTIFYING,
         Action.APPROVE_EXTENSION: S.RECTIFYING, Action.DENY_EXTENSION: S.RECTIFYING, Action.SUPERVISE: S.RECTIFYING,
         Action.REPORT: S.RECTIFYING, Action.SUBMIT_REPLY: S.RECTIFYING, Action.ACCEPT: S.PENDING_ACCEPTANCE,
         Action.REJECT: S.PENDING_ACCEPTANCE, Action.CLOSE: S.ACCEPTED, Action.VOID: S.REGISTERED,
@@ -478,7 +478,7 @@ def _setup(action, site, user, category):
     hazard = Hazard.objects.get(pk=hazard.pk)
     data = {
         Action.ACKNOWLEDGE: {"acknowledged_by_name": "王建国", "signed_scan": image_upload("scan.png")},
-        Action.SERVICE: {"date": today().isoformat(), "description": "现场指导紧固接地线"},
+        Action.SERVICE_VISIT: {"date": today().isoformat(), "description": "现场指导紧固接地线"},
         Action.REQUEST_EXTENSION: {"requested_deadline": days(40).isoformat(), "reason": "备件未到",
                                    "requested_by_name": "王建国"},
         Action.APPROVE_EXTENSION: {"comment": "同意"},
@@ -503,7 +503,7 @@ def _effect(action, hazard):
     return {
         Action.ACKNOWLEDGE: lambda: h.status == S.RECTIFYING
         and Notice.objects.filter(hazards=h, acknowledged_by_name="王建国").exclude(signed_scan="").exists(),
-        Action.SERVICE: lambda: ServiceRecord.objects.filter(hazard=h, description="现场指导紧固接地线").exists(),
+        Action.SERVICE_VISIT: lambda: ServiceVisit.objects.filter(hazard=h, description="现场指导紧固接地线").exists(),
         Action.REQUEST_EXTENSION: lambda: h.extensions.filter(status="pending",
                                                               requested_deadline=days(40)).exists(),
         Action.APPROVE_EXTENSION: lambda: h.extensions.filter(status="approved").exists()
@@ -524,7 +524,7 @@ def _effect(action, hazard):
     }[action]()
 
 
-FORM_ACTIONS = [Action.ACKNOWLEDGE, Action.SERVICE, Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION,
+FORM_ACTIONS = [Action.ACKNOWLEDGE, Action.SERVICE_VISIT, Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION,
                 Action.DENY_EXTENSION, Action.SUPERVISE, Action.REPORT, Action.SUBMIT_REPLY, Action.ACCEPT,
                 Action.REJECT, Action.CLOSE, Action.VOID, Action.ADD_PHOTO]
 
@@ -603,14 +603,15 @@ def test_invalid_input_keeps_the_form(mgr_client, site_a, manager_a, category):
     assert not ExtensionRequest.objects.exists()
 
 
-@pytest.mark.parametrize("action", [Action.SERVICE, Action.SUBMIT_REPLY, Action.REQUEST_EXTENSION])
+@pytest.mark.parametrize("action", [Action.SERVICE_VISIT, Action.SUBMIT_REPLY, Action.REQUEST_EXTENSION])
 def test_changed_meanwhile_keeps_the_users_input(mgr_client, site_a, manager_a, category, action):
     hazard, data = _setup(action, site_a, manager_a, category)
     data.pop("photos", None)
-    typed = {Action.SERVICE: "description", Action.SUBMIT_REPLY: "cause", Action.REQUEST_EXTENSION: "reason"}[action]
+    typed = {Action.SERVICE_VISIT: "description", Action.SUBMIT_REPLY: "cause",
+             Action.REQUEST_EXTENSION: "reason"}[action]
     data[typed] = "用户刚输入的内容"
     # Someone else records a service meanwhile.
-    perform(Action.SERVICE, hazard, manager_a)
+    perform(Action.SERVICE_VISIT, hazard, manager_a)
     current = Hazard.objects.get(pk=hazard.pk).version
     url = reverse("hazards:hazard_action", args=[hazard.pk, action])
     response = mgr_client.post(url, data)
@@ -620,7 +621,7 @@ def test_changed_meanwhile_keeps_the_users_input(mgr_client, site_a, manager_a, 
     assert "用户刚输入的内容" in body
     assert f'name="expected_version" value="{current}"' in body
     assert 'id="current-state"' in body
-    assert HazardEvent.objects.filter(hazard=hazard).last().action == Action.SERVICE
+    assert HazardEvent.objects.filter(hazard=hazard).last().action == Action.SERVICE_VISIT
     # Checked and sent again: it goes through now.
     data["expected_version"] = current
     assert mgr_client.post(url, data).status_code == 302

@@ -4,7 +4,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from hazards.models import AuthorityReport, Hazard, ServiceRecord
+from hazards.models import AuthorityReport, Hazard, ServiceVisit
 from tests.hazards.factories import RiskCategoryFactory
 
 _numbers = itertools.count(1)
@@ -27,7 +27,7 @@ def at(day: datetime.date, hour: int = 12) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
-def hand_built(*, site, category, by, status=Hazard.Status.REGISTERED, discovered_on, services=0, reports=0,
+def hand_built(*, site, category, by, status=Hazard.Status.REGISTERED, discovered_on, service_visits=0, reports=0,
                **fields) -> Hazard:
     """A hazard row written directly, with exactly the fields a KPI reads (no lifecycle, no
     history): the arithmetic tests need dates and states that the services would not let a test
@@ -36,8 +36,8 @@ def hand_built(*, site, category, by, status=Hazard.Status.REGISTERED, discovere
               "deadline": discovered_on + datetime.timedelta(days=14), **fields}
     hazard = Hazard.objects.create(number=f"T-{next(_numbers):06d}", site=site, unit=site.unit, category=category,
                                    status=status, discovered_by=by, discovered_on=discovered_on, **values)
-    for _ in range(services):
-        ServiceRecord.objects.create(hazard=hazard, date=discovered_on, description="指导", by=by)
+    for _ in range(service_visits):
+        ServiceVisit.objects.create(hazard=hazard, date=discovered_on, description="指导", by=by)
     for _ in range(reports):
         AuthorityReport.objects.create(hazard=hazard, addressee="应急局", report_date=discovered_on, by=by)
     return hazard

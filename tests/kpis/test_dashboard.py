@@ -33,7 +33,7 @@ def world(site_a, site_b, manager_a, manager_b, category):
         "closed": a(status=S.CLOSED, discovered_on=D(2026, 1, 10), deadline=D(2026, 1, 24),
                     notified_at=at(D(2026, 1, 11)), accepted_at=at(D(2026, 1, 20)), closed_at=at(D(2026, 1, 21))),
         "overdue": a(status=S.RECTIFYING, discovered_on=D(2026, 2, 1), deadline=D(2026, 2, 15),
-                     notified_at=at(D(2026, 2, 2)), supervision_count=1, services=1),
+                     notified_at=at(D(2026, 2, 2)), supervision_count=1, service_visits=1),
         "unfiled": a(status=S.REGISTERED, discovered_on=D(2026, 3, 5), deadline=D(2026, 3, 19), responsible_name=""),
         "voided": a(status=S.VOIDED, discovered_on=D(2026, 3, 10)),
         "major": a(status=S.RECTIFYING, discovered_on=D(2026, 3, 1), deadline=D(2027, 1, 1),
@@ -151,7 +151,7 @@ def test_the_query_count_does_not_grow_with_the_data(client, manager_a, world, s
         client.get(reverse("kpis:dashboard"), Q1)
     for i in range(30):
         hand_built(site=site_a, category=category, by=manager_a, status=list(S.values)[i % 7],
-                   discovered_on=D(2026, 1 + i % 3, 1 + i % 28), notified_at=at(D(2026, 1, 2)), services=i % 2)
+                   discovered_on=D(2026, 1 + i % 3, 1 + i % 28), notified_at=at(D(2026, 1, 2)), service_visits=i % 2)
         due = D(2026, 1 + i % 3, 1 + i % 28)
         Task.objects.create(site=site_a, unit=site_a.unit, kind="periodic", standard=standard, due_date=due,
                             window_start=due, window_end=due, status=list(Task.Status.values)[i % 6])

@@ -61,13 +61,13 @@ def matrix(site_a, manager_a, category):
             fields["supervision_count"] = 1
         hazards.append(hand_built(site=other if i % 2 else site_a, category=heavy if i % 5 else category,
                                   by=manager_a, status=status, discovered_on=TODAY - datetime.timedelta(days=30),
-                                  services=i % 2, reports=(i // 2) % 2, **fields))
+                                  service_visits=i % 2, reports=(i // 2) % 2, **fields))
     return hazards
 
 
 def test_every_hazard_set_agrees_in_sql_and_python(matrix):
     queryset = Hazard.objects.filter(pk__in=[h.pk for h in matrix])
-    counts = {h.pk: {"services": h.services.count(), "reports": h.reports.count()} for h in matrix}
+    counts = {h.pk: {"service_visits": h.service_visits.count(), "reports": h.reports.count()} for h in matrix}
     for key, hazard_set in rules.SETS.items():
         in_sql = set(selectors.apply_set(queryset, key, TODAY).values_list("pk", flat=True))
         in_python = {h.pk for h in matrix if hazard_set.test(h, TODAY, **counts[h.pk])}

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.utils import timezone
 
-from hazards.models import AuthorityReport, Hazard, ServiceRecord
+from hazards.models import AuthorityReport, Hazard, ServiceVisit
 from kpis import rules, selectors, tallies
 from kpis.models import HazardTally
 from tests.hazards.factories import MAJOR_COMPLETE, RiskCategoryFactory
@@ -43,7 +43,7 @@ def _random_world(rng, *, sites, categories, by, n=40):
             fields["responsible_name"] = rng.choice(["", "\u3000"])
         made.append(hand_built(site=rng.choice(sites), category=rng.choice(categories), by=by, status=status,
                                discovered_on=discovered, supervision_count=rng.choice([0, 0, 1]),
-                               services=rng.choice([0, 0, 1]), reports=rng.choice([0, 1]), **fields))
+                               service_visits=rng.choice([0, 0, 1]), reports=rng.choice([0, 1]), **fields))
     return made
 
 
@@ -66,8 +66,8 @@ def test_every_kind_of_write_keeps_the_tallies_exact(site_a, site_b, manager_a, 
         hazard.unit = rng.choice([site_a.unit, site_b.unit])
         hazard.closed_at = at(TODAY) if hazard.status == S.CLOSED else None
         hazard.save()
-    # Service records and authority reports written and deleted.
-    ServiceRecord.objects.filter(hazard__in=made[:10]).delete()
+    # Service visits and authority reports written and deleted.
+    ServiceVisit.objects.filter(hazard__in=made[:10]).delete()
     for report in AuthorityReport.objects.all()[:3]:
         report.delete()
     lone = hand_built(site=site_b, category=categories[1], by=manager_a, status=S.RECTIFYING, discovered_on=TODAY)
