@@ -278,7 +278,7 @@ def test_acknowledge_records_the_party_and_the_signed_scan(site_a, inspector_a, 
                                     acknowledged_by_name=" ", by=inspector_a)
 
 
-def test_service_record(site_a, inspector_a, category):
+def test_service_visit(site_a, inspector_a, category):
     hazard = make_hazard(S.RECTIFYING, site=site_a, by=inspector_a, category=category)
     record = services.record_service_visit(hazard=hazard, date=today(), description="指导更换接地扁铁", by=inspector_a)
     event = hazard.events.latest("id")
