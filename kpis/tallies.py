@@ -5,16 +5,24 @@ whole company's dashboard over 1,000,000 hazards in ≤ 300 ms).
 
 How they stay exact:
 - A *cell* is one tally row's key (a unit and a day, and a category or a state where the table has
-  one). Every write of a hazard, a rectification service visit or an authority report recounts
-  the cells the row was in before and is in after (`hazard_cells`), from the hazard table, with the
-  KPI sets' own Q objects (kpis.rules.SETS: each definition stays written once).
-- A recount first locks its tally row (created empty if missing), then counts. Under READ
-  COMMITTED every statement sees what was committed before it started, so a concurrent writer of
-  the same cell waits for the lock and then counts the first writer's committed change too.
-- The recount runs in the writer's transaction (Django's post_save / post_delete signals, which
-  every save of these models sends: services, the admin, imports, the demo and tests alike).
-  Writes that send no signal (QuerySet.update, bulk_create, COPY) must be followed by `rebuild`
-  (`manage.py rebuild_kpi_tallies`), which recounts everything; `--check` lists cells that differ.
+  one). Every write of a hazard, a rectification service record or an authority report marks the
+  cells the row was in before and is in after (`hazard_cells`; Django's post_save / post_delete
+  signals, which every save of these models sends: services, the admin, imports, the demo and
+  tests alike). The marked cells are recounted from the hazard table with the KPI sets' own Q
+  objects (kpis.rules.SETS: each definition stays written once).
+- They are recounted once the writer's transaction has committed (`core.transaction.after_commit`),
+  in a short transaction of their own that locks the tally rows in one global order: a writer
+  never holds a tally lock while it waits for anything else, so two writers cannot deadlock (two
+  notices of the same unit would, if each locked its cells while saving its hazards one by one).
+  A recount first locks its row (created empty if missing), then counts: under READ COMMITTED it
+  sees every change committed before it, and every committed change is followed by its own
+  recount, so the last recount of a cell counts them all. Outside a transaction (a command in
+  autocommit) the recount runs at once. The test settings recount at once inside the writer's
+  transaction as well (settings.KPI_TALLIES_IMMEDIATE: a test's transaction never commits);
+  tests/kpis/test_tallies.py runs the committed path on PostgreSQL with concurrent writers.
+- Writes that send no signal (QuerySet.update, bulk_create, COPY) must be followed by `rebuild`
+  (`manage.py rebuild_kpi_tallies`), which recounts everything under a table lock; `--check`
+  lists the cells that differ.
 
 What is not tallied: the sets that depend on today (overdue, supervision due, late work orders)
 are read from the hazard table, the dashboard's through the partial covering index
@@ -31,11 +39,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.dates import today_local
+from core.transaction import after_commit
 from hazards.models import Hazard
 from hazards.rules import is_open, open_q
 
@@ -206,6 +216,36 @@ def recount(cells: Iterable[tuple], *, today: datetime.date | None = None) -> No
             _recount(cell, today)
 
 
+_PENDING = "_kpi_tally_cells"  # the cells marked on a connection, recounted after its commit
+
+
+def mark(cells: set[tuple]) -> None:
+    """Recount `cells` once the current transaction commits (at once outside a transaction, or
+    with settings.KPI_TALLIES_IMMEDIATE). A transaction that rolls back leaves its marks for the
+    next commit on the connection: recounting is exact whatever the reason, only a little early."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block or getattr(settings, "KPI_TALLIES_IMMEDIATE", False):
+        recount(cells)
+        return
+    pending = getattr(connection, _PENDING, None)
+    if pending is None:
+        pending = set()
+        setattr(connection, _PENDING, pending)
+    pending |= cells
+    # One callback per mark (the first to run recounts them all, the others find nothing): a
+    # callback registered in a savepoint that rolls back is dropped, a later one is not.
+    after_commit(flush)
+
+
+def flush() -> None:
+    """Recount every cell marked on the connection (after its commit; core.transaction.after_commit)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    cells = getattr(connection, _PENDING, None)
+    if cells:
+        setattr(connection, _PENDING, set())
+        recount(cells)
+
+
 def key_values(hazard) -> dict:
     return {name: getattr(hazard, name) for name in KEY_FIELDS}
 
@@ -293,8 +333,14 @@ def differences(*, today: datetime.date | None = None) -> list[str]:
 @transaction.atomic
 def rebuild(*, today: datetime.date | None = None) -> int:
     """Recount every tally from the hazards (after writes that sent no signal: bulk loads, COPY,
-    QuerySet.update). The tables are locked against concurrent recounts while they are rebuilt.
-    Returns the number of tally rows written."""
+    QuerySet.update). The tally tables are locked first (PostgreSQL; SQLite writes one at a time
+    anyway): a recount under way finishes before the hazards are read, and one that comes later
+    waits and then recounts on top of the rebuilt rows. Returns the number of tally rows written."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model, _keys in TABLES.values())
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")  # nosec B608 - our own table names
     expected = _expected(today or today_local())
     written = 0
     for table, (model, key_fields) in TABLES.items():
@@ -319,11 +365,11 @@ def hazard_post_save(sender, instance, raw=False, **kwargs) -> None:
     before = getattr(instance, "_tally_before", None)
     if before:
         cells |= hazard_cells(before)
-    recount(cells)
+    mark(cells)
 
 
 def hazard_post_delete(sender, instance, **kwargs) -> None:
-    recount(hazard_cells(key_values(instance)))
+    mark(hazard_cells(key_values(instance)))
 
 
 def related_changed(sender, instance, raw=False, **kwargs) -> None:
@@ -333,4 +379,4 @@ def related_changed(sender, instance, raw=False, **kwargs) -> None:
         return
     values = stored_key_values(instance.hazard_id)
     if values:
-        recount({("d", values["unit_id"], values["discovered_on"])})
+        mark({("d", values["unit_id"], values["discovered_on"])})

@@ -15,3 +15,4 @@ LANGUAGE_CODE = "en"
 # Serve static files straight from the app folders (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+KPI_TALLIES_IMMEDIATE = True  # kpis.tallies: a test transaction never commits, so recount inside it

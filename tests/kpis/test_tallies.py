@@ -4,11 +4,12 @@ dashboard's figures read from them equal the KPI sets' own counts over the hazar
 import datetime
 import random
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from hazards.models import AuthorityReport, Hazard, ServiceVisit
@@ -168,3 +169,76 @@ def test_month_and_day_rows_add_up_to_any_period(site_a, manager_a, category, st
               if start <= timezone.localtime(h.closed_at).date() <= end]
     assert sum(m["closed"].value for m in months) == len(closed)
     assert tallies.differences(today=TODAY) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL (CI)")
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_unit_saving_several_hazards_neither_deadlock_nor_miss(site_a, manager_a, category,
+                                                                                  settings):
+    """Two transactions each save two hazards of one unit in opposite day order (as two notices
+    do): the tallies are recounted after each commit, so neither waits on the other's tally rows
+    while holding its own, and both changes are counted."""
+    settings.KPI_TALLIES_IMMEDIATE = False
+    day1, day2 = TODAY - datetime.timedelta(days=2), TODAY - datetime.timedelta(days=1)
+    first = [hand_built(site=site_a, category=category, by=manager_a, discovered_on=d) for d in (day1, day2)]
+    second = [hand_built(site=site_a, category=category, by=manager_a, discovered_on=d) for d in (day2, day1)]
+    assert HazardTally.objects.get(unit=site_a.unit, kind="d", span="d", day=day1).st_registered == 2
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def notify(hazards):
+        try:
+            with transaction.atomic():
+                for i, hazard in enumerate(hazards):
+                    hazard.status, hazard.notified_at = S.NOTIFIED, at(TODAY)
+                    hazard.save()
+                    if i == 0:
+                        barrier.wait(timeout=10)
+                        time.sleep(0.2)  # both hold their first save before either saves again
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=notify, args=(hazards,)) for hazards in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for day in (day1, day2):
+        cell = HazardTally.objects.get(unit=site_a.unit, kind="d", span="d", day=day)
+        assert (cell.st_registered, cell.st_notified, cell.notified) == (0, 2, 2)
+    assert tallies.differences() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="table locks: PostgreSQL (CI)")
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_during_a_write_waits_for_it(site_a, manager_a, category, settings):
+    settings.KPI_TALLIES_IMMEDIATE = False
+    hazard = hand_built(site=site_a, category=category, by=manager_a, discovered_on=TODAY)
+    saved = threading.Event()
+    errors = []
+
+    def slow_edit():
+        try:
+            with transaction.atomic():
+                Hazard.objects.select_for_update().get(pk=hazard.pk)
+                hazard.discovered_on = TODAY - datetime.timedelta(days=1)
+                hazard.save()
+                # A recount of the cells marked so far, as a slow request would hold them.
+                tallies.recount(tallies.hazard_cells(tallies.key_values(hazard)))
+                saved.set()
+                time.sleep(1)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=slow_edit)
+    writer.start()
+    saved.wait(timeout=10)
+    tallies.rebuild()
+    writer.join()
+    assert errors == []
+    assert tallies.differences() == []
