@@ -124,7 +124,9 @@ def _read_xlsx(data: bytes, *, max_rows: tuple) -> Grid:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except zipfile.BadZipFile as exc:
+    # BadZipFile, and what a mangled central directory raises besides (NotImplementedError for an
+    # unknown zip version or compression, ValueError, EOFError, OSError).
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:
         raise GridError(_("The file is damaged: it is not a readable workbook. Open it in Excel or WPS, save it "
                           "as .xlsx and try again.")) from exc
     if "xl/workbook.bin" in names:

@@ -143,7 +143,7 @@ def read_grid(file, *, filename: str | None = None) -> Grid:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
                     raise _too_big()
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError) as exc:  # see sheets._read_xlsx
             raise _file_error(_("The file is damaged: it is not a readable workbook. Open it in Excel or WPS, "
                                 "save it as .xlsx and try again.")) from exc
     try:

@@ -129,6 +129,28 @@ def test_broken_workbook_xml():
     assert list(errors) == [(None, None)] and "cannot be read" in errors[(None, None)]
 
 
+def _with_central_directory(data: bytes, offset: int, value: bytes) -> bytes:
+    """`data` with `value` written at `offset` of every central directory header (PK\\1\\2)."""
+    out, start = bytearray(data), 0
+    while (at := out.find(b"PK\x01\x02", start)) >= 0:
+        out[at + offset:at + offset + len(value)] = value
+        start = at + 4
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("offset", "value"), [
+    (6, (64).to_bytes(2, "little")),  # "version needed to extract" 6.4: zipfile raises NotImplementedError
+    (10, (99).to_bytes(2, "little")),  # an unknown compression method
+    (42, (0xFFFFFFF0).to_bytes(4, "little")),  # a member's header offset beyond the file
+])
+def test_a_mangled_zip_directory_is_refused_as_damaged(offset, value):
+    data = _with_central_directory(make_xlsx(SMALL_ROWS), offset, value)
+    errors, _ = _import_errors(data)
+    assert list(errors) == [(None, None)]
+    assert "damaged" in errors[(None, None)] or "cannot be read" in errors[(None, None)]
+    assert not Standard.objects.exists()
+
+
 def test_password_protected_or_old_xls():
     errors, _ = _import_errors(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     assert "damaged" in errors[(None, None)] or "cannot be read" in errors[(None, None)]
