@@ -44,9 +44,12 @@ def site_scores(*, config, today: datetime.date, site_ids=None) -> dict[int, Dec
     return {row["site_id"]: rules.quantize(row["score"]) for row in rows}
 
 
-def site_risk_list(*, user, level: str = "") -> QuerySet[Site]:
-    """The user's sites, highest risk first (index site_risk_order); `level` narrows to one."""
+def site_risk_list(*, user, level: str = "", unit: OrgUnit | None = None) -> QuerySet[Site]:
+    """The user's sites, highest risk first (index site_risk_order); `level` narrows to one,
+    `unit` (one of the user's units) to its subtree."""
     sites = scope_queryset(Site.objects.select_related("unit"), user).filter(active=True)
+    if unit is not None:
+        sites = subtree_queryset(sites, unit)
     if level == "none":
         sites = sites.filter(risk_level="")
     elif level in RiskLevel.values:

@@ -75,6 +75,7 @@ def dashboard(request):
     risk = selectors.risk_distribution(user=user, unit=unit)
     tasks = selectors.task_figures(user=user, unit=unit, start=start, end=end)
     risk_url = reverse("kpis:site_risk")
+    unit_query = f"&unit={unit.pk}" if unit else ""  # the risk list of the same subtree
     view = _role_view(request)
     in_place = [kpis["by_key"][key] for key in rules.IN_PLACE]
     charts = [
@@ -97,7 +98,7 @@ def dashboard(request):
                   "max": None, "labels": [str(r["label"] or _("No risk level")) for r in risk],
                   "datasets": [{"label": _("Sites"), "colour": [RISK_COLOURS[r["level"]] for r in risk],
                                 "data": [r["count"] for r in risk],
-                                "links": [f"{risk_url}?level={r['level']}" for r in risk]}]}
+                                "links": [f"{risk_url}?level={r['level']}{unit_query}" for r in risk]}]}
     charts.insert(3, risk_chart)
     # The figures under each chart, as a table of links (readable without the canvas).
     cards = [(chart, _figures_table(chart)) for chart in charts
@@ -106,7 +107,7 @@ def dashboard(request):
         "form": form, "unit": unit, "start": start, "end": end, "today": today, "view": view,
         "quick": quick_periods(today), "kpis": kpis, "months": months, "now": now, "risk": risk, "tasks": tasks,
         "risk_url": risk_url, "charts": [card[0] for card in cards], "cards": cards,
-        "unit_query": f"&unit={unit.pk}" if unit else "",
+        "unit_query": unit_query,
         "role_views": [("leader", _("Leader")), ("manager", _("Manager")), ("inspector", _("Inspector"))],
         "role_query": urlencode({k: v for k, v in request.GET.items() if k != "view"}),
     })
@@ -138,9 +139,16 @@ def site_risk(request):
     """The sites by risk, highest first, in their level's colour; `?level=A|B|C|none`."""
     level = request.GET.get("level", "")
     level = level if level in (*RiskLevel.values, "none") else ""
-    page = paginate(request, selectors.site_risk_list(user=request.user, level=level))
+    unit = None
+    if request.GET.get("unit"):  # the dashboard's unit: its subtree (not found and not allowed: the same 404)
+        if not request.GET["unit"].isdigit():
+            raise Http404
+        unit = org_selectors.get_for_user_or_404(org_selectors.unit_list(user=request.user), request.user,
+                                                 unit_field="", pk=request.GET["unit"])
+    page = paginate(request, selectors.site_risk_list(user=request.user, level=level, unit=unit))
     return render(request, "kpis/site_risk.html", {
         "page": page, "level": level, "levels": [*RiskLevel.choices, ("none", _("No risk level"))],
+        "unit": unit, "unit_query": f"&unit={unit.pk}" if unit else "",
     })
 
 

@@ -11,8 +11,10 @@ from django.urls import reverse
 
 from hazards.models import Hazard
 from kpis import selectors
+from org.models import Site
 from planning.models import Task
 from tests.audits.factories import make_standard
+from tests.factories import SiteFactory
 from tests.hazards.factories import MAJOR_COMPLETE
 
 from .conftest import at, hand_built
@@ -174,3 +176,26 @@ def test_the_risk_list_is_sorted_by_score_and_scoped(client, manager_a, manager_
     client.force_login(manager_b)
     assert list(client.get(reverse("kpis:site_risk"), {"level": "A"}).context["page"].object_list) == []
     assert selectors.site_risk_list(user=manager_b, level="C").get() == site_b
+
+
+def test_the_risk_figures_of_a_unit_open_the_risk_list_of_that_unit(client, manager_a, branch_a, site_a, world):
+    """Each risk card and bar of a unit's dashboard links to the risk list of the same subtree,
+    and that list counts what the figure says; another unit (or garbage) is a 404 there."""
+    client.force_login(manager_a)
+    team = site_a.unit
+    Site.objects.filter(pk=site_a.pk).update(risk_score=Decimal("45"), risk_level="A")
+    # A level-A site of the branch outside the team: the team's figures must not count it.
+    SiteFactory(unit=branch_a, name="乙客户", risk_score=Decimal("50"), risk_level="A")
+    response = client.get(reverse("kpis:dashboard"), {"unit": team.pk})
+    assert response.status_code == 200
+    risk_chart = next(c for c in response.context["charts"] if c["id"] == "chart-risk")
+    checked = 0
+    for count, link in zip(risk_chart["datasets"][0]["data"], risk_chart["datasets"][0]["links"], strict=True):
+        assert f"unit={team.pk}" in link
+        listed = client.get(link)
+        assert listed.status_code == 200 and listed.context["page"].paginator.count == count, link
+        checked += 1
+    assert checked == 4 and risk_chart["datasets"][0]["data"][0] == 1  # level A: the team's one site
+    assert client.get(reverse("kpis:site_risk"), {"unit": "x"}).status_code == 404
+    other = Site.objects.exclude(unit__path__startswith=branch_a.path).first().unit
+    assert client.get(reverse("kpis:site_risk"), {"unit": other.pk}).status_code == 404
