@@ -9,8 +9,9 @@ the admin ask `allowed_actions` (never a comparison of the status).
       └─ activating a version retires the active one of the same name (scoring.services)
 
 Decisions where the issue was silent:
-- Standards are company-wide (no unit scope): managers and administrators (and superusers)
-  import, edit, activate, retire and version them, as on the pages before the table existed.
+- Standards are company-wide (no unit scope): the managers and administrators of the company's
+  top unit (and superusers) import, edit, activate, retire and version them, as the Django admin
+  allows (org.scoping.user_is_company_wide); a branch's managers read them.
 - The system (core.lifecycle.SYSTEM: the import command, the demo, benchmarks) may take every
   action; the responsible party of a hazard has nothing to do with standards.
 - Only a draft changes (its items, its details) or is deleted; an active or retired version is
@@ -27,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from core import lifecycle as engine
 from core.lifecycle import SYSTEM, ActionRefused, Transition, actor_of  # noqa: F401 - re-exported
 from org.models import Role
+from org.scoping import user_is_company_wide
 from org.selectors import user_membership
 
 from .models import Standard
@@ -48,7 +50,12 @@ MANAGING = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 def user_role(user) -> str | None:
-    membership = user_membership(user) if user is not None else None
+    """The user's role for standards: standards are company-wide reference data, so only a member
+    of a root unit (whose subtree is the whole company) holds one here, as in the Django admin
+    (org.scoping.user_is_company_wide; a superuser always may). A branch's manager reads them."""
+    if user is None or not user_is_company_wide(user):
+        return None
+    membership = user_membership(user)
     return membership.role if membership else None
 
 
@@ -64,7 +71,8 @@ def _state_refusal(standard: Standard, transition: Transition) -> str:
 
 
 def _role_refusal(transition: Transition) -> str:
-    return _("Only a manager or an administrator may change standards.")
+    return _("Standards are company-wide: only a manager or an administrator of the company (its top unit) "
+             "may change them.")
 
 
 TABLE = engine.Table(

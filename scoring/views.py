@@ -21,7 +21,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _require_manager(request):
     if not selectors.user_can_manage_standards(request.user):
-        raise PermissionDenied(_("Only managers and administrators may change standards."))
+        raise PermissionDenied(_("Standards are company-wide: only a manager or an administrator of the company (its "
+                                 "top unit) may change them."))
 
 
 @login_required

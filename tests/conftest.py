@@ -70,6 +70,12 @@ def inspector_a(branch_a):
 
 
 @pytest.fixture
+def company_manager(company):
+    """A manager of the company's top unit: the one who keeps the company-wide standards."""
+    return make_user(company, Role.MANAGER, username="mgr_co")
+
+
+@pytest.fixture
 def manager_a(branch_a):
     return make_user(branch_a, Role.MANAGER, username="mgr_a")
 

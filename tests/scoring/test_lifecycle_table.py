@@ -23,17 +23,18 @@ def _table_with(action, **changes):
 
 
 @pytest.fixture
-def client_mgr(client, manager_a):
-    client.force_login(manager_a)
+def client_mgr(client, company_manager):
+    client.force_login(company_manager)  # standards are company-wide: a manager of the top unit
     return client
 
 
-def test_the_table_drives_the_detail_page_buttons(client_mgr, manager_a, monkeypatch):
+def test_the_table_drives_the_detail_page_buttons(client_mgr, company_manager, manager_a, monkeypatch):
     draft = make_standard(name="按表显示")
     url = reverse("scoring:standard_detail", args=[draft.pk])
     body = client_mgr.get(url).content.decode()
     assert 'id="activate-standard"' in body and 'id="retire-standard"' not in body and 'id="new-version"' not in body
-    assert lifecycle.allowed_actions(draft, manager_a) == {Action.ACTIVATE, Action.EDIT, Action.DELETE}
+    assert lifecycle.allowed_actions(draft, company_manager) == {Action.ACTIVATE, Action.EDIT, Action.DELETE}
+    assert lifecycle.allowed_actions(draft, manager_a) == set()  # a branch's manager reads the standards
     monkeypatch.setattr(lifecycle, "TABLE", _table_with(Action.RETIRE, sources=frozenset({Standard.Status.DRAFT})))
     monkeypatch.setattr(lifecycle, "TABLE", _table_with(Action.ACTIVATE, sources=frozenset()))
     body = client_mgr.get(url).content.decode()
@@ -52,10 +53,12 @@ def test_the_table_drives_the_admin(admin_client, monkeypatch):
     assert admin_client.get(delete).status_code == 200
 
 
-def test_the_services_refuse_by_the_table(inspector_a, manager_a):
+def test_the_services_refuse_by_the_table(inspector_a, manager_a, company_manager):
     draft = make_standard(name="按表拒绝")
     with pytest.raises(ActionRefused, match="Only an active standard can be retired"):
-        services.standard_retire(standard=draft, by=manager_a)
+        services.standard_retire(standard=draft, by=company_manager)
+    with pytest.raises(ActionRefused, match="company-wide"):  # a branch's manager, as in the Django admin
+        services.standard_activate(standard=draft, by=manager_a)
     with pytest.raises(ActionRefused, match="manager"):
         services.standard_activate(standard=draft, by=inspector_a)
     assert services.standard_activate(standard=draft, by=SYSTEM).status == Standard.Status.ACTIVE

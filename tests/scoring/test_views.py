@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client_mgr(client, manager_a):
-    client.force_login(manager_a)
+def client_mgr(client, company_manager):
+    client.force_login(company_manager)  # standards are company-wide: a manager of the top unit
     return client
 
 
@@ -69,12 +69,12 @@ def test_leader_cannot_import(client, branch_a):
     assert client.get(reverse("scoring:standard_import")).status_code == 403
 
 
-def test_manager_imports_activates_and_versions(client_mgr, manager_a):
+def test_manager_imports_activates_and_versions(client_mgr, company_manager):
     response = client_mgr.post(reverse("scoring:standard_import"), {"name": "上传标准", "file": _upload()})
     standard = Standard.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("scoring:standard_detail", args=[standard.pk])
-    assert standard.created_by == manager_a and standard.item_count == len(SMALL_ROWS)
+    assert standard.created_by == company_manager and standard.item_count == len(SMALL_ROWS)
     client_mgr.post(reverse("scoring:standard_activate", args=[standard.pk]))
     standard.refresh_from_db()
     assert standard.status == Standard.Status.ACTIVE
@@ -154,3 +154,15 @@ def test_detail_query_count_is_constant(client_mgr, django_assert_num_queries):
     response = _count(client_mgr, reverse("scoring:standard_detail", args=[big.pk]), django_assert_num_queries,
                       DETAIL_QUERIES)
     assert response.content.decode().count("data-code=") == 120
+
+
+def test_a_branch_manager_reads_standards_but_changes_none(client, manager_a):
+    """Standards are company-wide (as in the Django admin): a branch's manager gets no import
+    button, and posting an action anyway is refused."""
+    active = make_standard(name="公司标准", activate=True)
+    client.force_login(manager_a)
+    assert "/standards/import/" not in client.get(reverse("scoring:standard_list")).content.decode()
+    assert client.get(reverse("scoring:standard_import")).status_code == 403
+    client.post(reverse("scoring:standard_retire", args=[active.pk]))
+    active.refresh_from_db()
+    assert active.status == Standard.Status.ACTIVE
