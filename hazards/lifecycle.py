@@ -272,6 +272,11 @@ def check_register(site, user) -> None:
         raise _role_refusal(transition)
 
 
+def role_refusal(action: str) -> str:
+    """The words refusing `action` to a role that may never take it (shown instead of its form)."""
+    return _role_refusal(TRANSITIONS[action]).message
+
+
 def register_refusal(user) -> str | None:
     """Why this user may not register hazards at all (their role), before any form is filled in;
     None when they may (the site's scope is checked when they choose one)."""

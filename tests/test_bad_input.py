@@ -89,7 +89,7 @@ def test_garbage_ids_and_versions_on_notify_and_register_are_refused(client, man
     assert Hazard.objects.get(pk=hazard.pk).status == Hazard.Status.REGISTERED
 
 
-def test_ids_too_large_for_the_database_look_missing_in_every_url(client, manager_a):
+def test_ids_too_large_for_the_database_look_missing_in_every_url(client, company_manager):
     """Every URL with an id, given one past the database's range, by GET and POST: "not found"
     (or the login/method answers), never a server error."""
     from django.urls import URLResolver, get_resolver
@@ -102,7 +102,7 @@ def test_ids_too_large_for_the_database_look_missing_in_every_url(client, manage
             else:
                 yield prefix + str(pattern.pattern)
 
-    client.force_login(manager_a)
+    client.force_login(company_manager)  # a manager who may reach every page (standards included)
     urls = ["/" + re.sub(r"<int:\w+>", "9" * 25, route) for route in routes(get_resolver().url_patterns)
             if "<int:" in route]
     assert len(urls) >= 15

@@ -35,6 +35,11 @@ def notify(request):
     site = org_selectors.site_get(user=request.user, pk=site_id)
     candidates = scoped.filter(site=site, status=Hazard.Status.REGISTERED).order_by("number")
     refusal, status = None, 200
+    if not lifecycle.role_may(request.user, Action.NOTIFY):  # told before choosing (a leader reads notices)
+        refusal = lifecycle.role_refusal(Action.NOTIFY)
+        return render(request, "hazards/notify.html", {"form": None, "site": site, "rows": [], "selected": ids,
+                                                       "refusal": refusal},
+                      status=409 if request.method == "POST" else 200)
     if request.method == "POST":
         form = forms.NotifyForm(request.POST, candidates=candidates)
         if form.is_valid():

@@ -84,8 +84,9 @@ def hazard_edit(request, pk: int):
             else:
                 messages.success(request, _("The hazard file was updated."))
                 return redirect("hazards:hazard_detail", hazard.pk)
-    elif refusal:
+    elif refusal:  # the hazard may not be edited now, or not by this role: say so, offer no form
         status = 409 if request.method == "POST" else 200
+        form = None
     return render(request, "hazards/hazard_form.html", {"form": form, "hazard": hazard, "refusal": refusal},
                   status=status)
 

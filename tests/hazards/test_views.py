@@ -771,3 +771,13 @@ def test_each_action_page_has_its_row_of_named_functions():
             assert function.__name__ != "<lambda>", (action, function)
             assert (function.__doc__ or "").strip(), (action, function.__name__)
         assert callable(spec.done) or isinstance(spec.done, Promise), action
+
+
+def test_a_leader_is_told_and_offered_no_notice_or_edit_form(client, leader_a, manager_a, site_a, category):
+    """A leader reads hazards but takes no action: the notice and edit pages say so instead of
+    showing a form whose sending would be refused."""
+    hazard = make_hazard(S.REGISTERED, site=site_a, by=manager_a, category=category)
+    client.force_login(leader_a)
+    for url in (f"{reverse('hazards:notify')}?hazards={hazard.pk}", reverse("hazards:hazard_edit", args=[hazard.pk])):
+        body = client.get(url).content.decode()
+        assert 'id="action-refusal"' in body and "<form method=\"post\"" not in body.split('id="action-refusal"')[1]
