@@ -34,7 +34,8 @@ def _download(page, selector) -> Path:
 
 
 def test_templates_download_and_import_unchanged(page, live_server, branch_a, site_a):
-    make_user(branch_a, Role.MANAGER, username="tpl_mgr", password="pw-123456")
+    # A manager of the company's top unit: standards are company-wide (scoring/lifecycle.py).
+    make_user(branch_a.parent, Role.MANAGER, username="tpl_mgr", password="pw-123456")
     standard = make_standard(name="模板用评价标准")
     violations = watch_csp(page)
     login(page, live_server, "tpl_mgr", "pw-123456")
