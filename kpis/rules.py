@@ -123,6 +123,11 @@ def accepted_on_annotation():
     return Coalesce("acceptance_date", TruncDate("accepted_at"))
 
 
+def annotate_sets(queryset):
+    """The annotations the sets' Q objects read (HazardSet.needs), on a hazard queryset."""
+    return queryset.annotate(accepted_on=accepted_on_annotation())
+
+
 def accepted_day(hazard) -> datetime.date | None:
     """accepted_on_annotation's Python twin."""
     if hazard.accepted_at is None:
@@ -136,7 +141,7 @@ class HazardSet:
     label: str
     q: Callable[[datetime.date], Q]
     test: Callable[..., bool]  # the Python twin: test(hazard, today, *, service_visits: int, reports: int)
-    needs: tuple[str, ...] = ()  # annotations the Q reads (added by kpis.selectors.annotate_sets)
+    needs: tuple[str, ...] = ()  # annotations the Q reads (added by annotate_sets)
 
 
 def _local_date(value: datetime.datetime | None) -> datetime.date | None:

@@ -126,9 +126,7 @@ def overdue_rows(*, user, unit: OrgUnit | None, today: datetime.date, start: dat
     return _overdue(scoped_hazards(user=user, unit=unit), today=today, start=start, end=end)
 
 
-def annotate_sets(queryset: QuerySet[Hazard]) -> QuerySet[Hazard]:
-    """The annotations a set's Q may read (kpis.rules.HazardSet.needs)."""
-    return queryset.annotate(accepted_on=rules.accepted_on_annotation())
+annotate_sets = rules.annotate_sets  # kept for the callers of the selectors' name
 
 
 def apply_set(queryset: QuerySet[Hazard], key: str, today: datetime.date) -> QuerySet[Hazard]:
@@ -270,15 +268,16 @@ def _percentile_days(close_tallies, start, end, n: int, fraction: float) -> int 
 # --- the dashboard's charts ---------------------------------------------------------------------
 
 def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    months, day = [], start.replace(day=1)
+    """The first days of the months [start, end] touches."""
+    months, day = [], tallies_module.month_of(start)
     while day <= end:
         months.append(day)
-        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        day = tallies_module.next_month(day)
     return months
 
 
 def _month_end(month: datetime.date) -> datetime.date:
-    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+    return tallies_module.next_month(month) - datetime.timedelta(days=1)
 
 
 def monthly_found_closed(*, user, unit, start, end) -> list[dict]:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, Q, Sum
@@ -106,17 +107,19 @@ DAY, MONTH = HazardTally.Span.DAY, HazardTally.Span.MONTH
 
 
 def month_of(day: datetime.date) -> datetime.date:
+    """The first day of `day`'s month (the `day` of its month rows)."""
     return day.replace(day=1)
 
 
-def _next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+def next_month(day: datetime.date) -> datetime.date:
+    """The first day of the month after `day`'s."""
+    return month_of(day) + relativedelta(months=1)
 
 
 def period_q(start: datetime.date, end: datetime.date) -> Q:
     """The tally rows that add up to the days [start, end] exactly: the month rows of the months
     wholly inside, and the day rows of the days before and after them."""
-    first_full = start if start.day == 1 else _next_month(start)
+    first_full = start if start.day == 1 else next_month(start)
     after_last_full = month_of(end + datetime.timedelta(days=1))  # the month after the last full one
     if first_full >= after_last_full:  # no whole month inside
         return Q(span=DAY, day__gte=start, day__lte=end)
@@ -147,10 +150,10 @@ def _recount(cell: tuple, today: datetime.date) -> None:
         row = _locked(HazardTally, {"unit_id": unit, "kind": table, "span": DAY, "day": cell[2]})
         hazards = Hazard.objects.filter(unit_id=unit).order_by()
         if table == "d":
-            values = rules_annotated(hazards.filter(discovered_on=cell[2])).aggregate(**_cohort_aggregates(today))
+            values = rules.annotate_sets(hazards.filter(discovered_on=cell[2])).aggregate(**_cohort_aggregates(today))
             values["close_days"] = values["close_days"] or 0
         elif table == "l":
-            values = rules_annotated(hazards.filter(deadline=cell[2])).aggregate(**_deadline_aggregates(today))
+            values = rules.annotate_sets(hazards.filter(deadline=cell[2])).aggregate(**_deadline_aggregates(today))
         else:
             start, end = _day_bounds(cell[2])
             values = {"n": hazards.filter(closed_at__gte=start, closed_at__lt=end).count()}
@@ -166,6 +169,11 @@ def _recount(cell: tuple, today: datetime.date) -> None:
         row = _locked(OpenTally, {"unit_id": unit, "status": cell[2], "severity": cell[3], "category_id": cell[4]})
         values = {"n": Hazard.objects.filter(unit_id=unit, status=cell[2], severity=cell[3],
                                              category_id=cell[4]).count()}
+    _store(row, values)
+
+
+def _store(row, values: dict) -> None:
+    """Write the counts that differ from the locked row's."""
     changed = [name for name, value in values.items() if getattr(row, name) != value]
     if changed:
         for name in changed:
@@ -175,7 +183,7 @@ def _recount(cell: tuple, today: datetime.date) -> None:
 
 def _recount_month(cell: tuple) -> None:
     _month, table, unit, first = cell[:4]
-    days = {"unit_id": unit, "span": DAY, "day__gte": first, "day__lt": _next_month(first)}
+    days = {"unit_id": unit, "span": DAY, "day__gte": first, "day__lt": next_month(first)}
     if table == "cat":
         row = _locked(CategoryTally, {"unit_id": unit, "span": MONTH, "day": first, "category_id": cell[4]})
         values = CategoryTally.objects.filter(category_id=cell[4], **days).aggregate(found=Sum("found"))
@@ -186,17 +194,7 @@ def _recount_month(cell: tuple) -> None:
         row = _locked(HazardTally, {"unit_id": unit, "kind": table, "span": MONTH, "day": first})
         values = HazardTally.objects.filter(kind=table, **days).aggregate(
             **{name: Sum(name) for name in COUNTER_FIELDS})
-    values = {name: value or 0 for name, value in values.items()}
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    if changed:
-        for name in changed:
-            setattr(row, name, values[name])
-        row.save(update_fields=changed)
-
-
-def rules_annotated(queryset):
-    """The annotations the KPI sets' Q objects read (kpis.rules.HazardSet.needs)."""
-    return queryset.annotate(accepted_on=rules.accepted_on_annotation())
+    _store(row, {name: value or 0 for name, value in values.items()})
 
 
 def _order(cell: tuple) -> tuple:
@@ -261,11 +259,11 @@ def _expected(today: datetime.date) -> dict[str, dict[tuple, dict]]:
     """Every cell's counts computed from the hazards in one grouped query per table."""
     hazards = Hazard.objects.order_by()
     expected: dict[str, dict[tuple, dict]] = {"tally": {}, "category": {}, "close": {}, "open": {}}
-    for row in rules_annotated(hazards).values("unit_id", "discovered_on").annotate(**_cohort_aggregates(today)):
+    for row in rules.annotate_sets(hazards).values("unit_id", "discovered_on").annotate(**_cohort_aggregates(today)):
         unit, day = row.pop("unit_id"), row.pop("discovered_on")
         row["close_days"] = row["close_days"] or 0
         expected["tally"][(unit, "d", DAY, day)] = row
-    for row in rules_annotated(hazards.filter(deadline__isnull=False)).values("unit_id", "deadline").annotate(
+    for row in rules.annotate_sets(hazards.filter(deadline__isnull=False)).values("unit_id", "deadline").annotate(
             **_deadline_aggregates(today)):
         expected["tally"][(row.pop("unit_id"), "l", DAY, row.pop("deadline"))] = row
     closed: dict[tuple, int] = {}
