@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from org.filters import ListedModelChoiceField
+from org.forms import FAST_WIDGETS
 from org.models import OrgUnit
 from org.validators import validate_plausible_date
 
@@ -15,7 +16,11 @@ MAX_DAYS = 5 * 366
 
 class PeriodForm(forms.Form):
     """The unit and period pickers of the dashboard, the group assessment and the statistics.
-    The units offered are the user's (a unit outside the scope is refused like a missing one)."""
+    The units offered are the user's (a unit outside the scope is refused like a missing one).
+    Its widgets are written by org.forms.FastWidgetRenderer (the unit select has an option per
+    unit, on every dashboard request)."""
+
+    default_renderer = FAST_WIDGETS
 
     unit = ListedModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none(), required=False,
                                   empty_label=_("All my units"),
@@ -58,6 +63,8 @@ def quick_periods(today: datetime.date) -> list[tuple[str, datetime.date, dateti
 
 class MonthForm(forms.Form):
     """The group assessment's pickers: a unit of the user's and a month (YYYY-MM)."""
+
+    default_renderer = FAST_WIDGETS
 
     unit = ListedModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none(), required=False,
                                   empty_label=_("All my units"),

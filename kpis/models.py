@@ -175,7 +175,7 @@ class HazardTally(models.Model):
     that day (the KPI sets that do not depend on today, by state and by severity, and the days to
     close), the hazards whose deadline is that day (due, on time), or those closed that local day.
     Month rows (`span` m) hold the sums of the month's day rows, so that a year is read as eleven
-    month rows and a few day rows at its ends (kpis.tallies.period_q)."""
+    month rows and a few day rows at its ends (kpis.tallies.period_ranges)."""
 
     class Kind(models.TextChoices):
         DISCOVERED = "d", _("discovered")
@@ -218,7 +218,7 @@ class HazardTally(models.Model):
     n = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Led by span and day: the dashboard reads the ranges of kpis.tallies.period_q (for every
+        # Led by span and day: the dashboard reads the ranges of kpis.tallies.period_ranges (for every
         # unit of the scope) through this index.
         constraints = [models.UniqueConstraint(fields=["span", "day", "unit", "kind"], name="kpis_tally_cell")]
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.urls import get_script_prefix, reverse
 from django.utils.http import urlencode
 
@@ -150,28 +149,41 @@ def category_names() -> dict[int, str]:
     return dict(RiskCategory.objects.values_list("pk", "name"))
 
 
-def _scoped(queryset: QuerySet, *, user, unit: OrgUnit | None) -> QuerySet:
-    """`queryset` (rows with a `unit`) limited to the user's scope, narrowed to `unit`'s subtree;
-    no user: `unit`'s whole subtree (the statistics reports and the command)."""
+def _scoped(queryset: QuerySet, *, user, unit: OrgUnit | None, unit_field: str = "unit") -> QuerySet:
+    """`queryset` (rows with a `unit_field`; "" for the units themselves) limited to the user's
+    scope, narrowed to `unit`'s subtree; no user: `unit`'s whole subtree (the statistics reports
+    and the command)."""
     if user is None:
-        return subtree_queryset(queryset, unit).order_by()
-    queryset = scope_queryset(queryset, user)
+        return subtree_queryset(queryset, unit, unit_field=unit_field).order_by()
+    queryset = scope_queryset(queryset, user, unit_field=unit_field)
     if unit is not None and not (user_root_unit(user) == unit and not user_sees_everything(user)):
-        queryset = subtree_queryset(queryset, unit)
+        queryset = subtree_queryset(queryset, unit, unit_field=unit_field)
     return queryset.order_by()
 
 
-def _tally_sums(tallies: QuerySet, start: datetime.date, end: datetime.date) -> dict:
-    """The period's sums of the summary table (kpis.tallies): the cohort discovered in [start, end]
-    (kind d) and what fell due in it (kind l); one aggregate query."""
-    cohort, due = Q(kind=HazardTally.Kind.DISCOVERED), Q(kind=HazardTally.Kind.DEADLINE)
-    columns = [*tallies_module.COHORT_SETS, *(f"st_{v}" for v in Hazard.Status.values),
-               *(f"sev_{v}" for v in Hazard.Severity.values), "close_days"]
-    aggregates = {name: Sum(name, filter=cohort) for name in columns}
-    aggregates.update({f"due:{name}": Sum(name, filter=due) for name in tallies_module.DEADLINE_SETS})
-    sums = tallies.filter(tallies_module.period_q(start, end),
-                          kind__in=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.DEADLINE]).aggregate(**aggregates)
-    return {key: value or 0 for key, value in sums.items()}
+def unit_scope(*, user, unit: OrgUnit | None) -> tallies_module.UnitScope:
+    """The plain-SQL reader (kpis.tallies.UnitScope) of the units of _scoped: the same scope as
+    every other figure. A page that shows several figures builds it once and passes it on."""
+    return tallies_module.UnitScope(_scoped(OrgUnit.objects.all(), user=user, unit=unit, unit_field=""))
+
+
+COHORT_COLUMNS = (*tallies_module.COHORT_SETS, *(f"st_{v}" for v in Hazard.Status.values),
+                  *(f"sev_{v}" for v in Hazard.Severity.values), "close_days")
+
+
+def _tally_sums(scope: tallies_module.UnitScope, start: datetime.date, end: datetime.date) -> dict:
+    """The period's sums of the summary table HazardTally: the cohort discovered in [start, end]
+    (kind d; key: the column) and what fell due in it (kind l; key "due:" + the column); one
+    query grouped by kind."""
+    columns = list(dict.fromkeys([*COHORT_COLUMNS, *tallies_module.DEADLINE_SETS]))
+    rows = scope.select(HazardTally, "kind, " + ", ".join(f"SUM({name})" for name in columns), start=start, end=end,
+                        where="kind IN (%s, %s)", params=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.DEADLINE],
+                        group_by="kind")
+    by_kind = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
+    found, due = by_kind.get(HazardTally.Kind.DISCOVERED, {}), by_kind.get(HazardTally.Kind.DEADLINE, {})
+    sums = {name: int(found.get(name) or 0) for name in COHORT_COLUMNS}
+    sums.update({f"due:{name}": int(due.get(name) or 0) for name in tallies_module.DEADLINE_SETS})
+    return sums
 
 
 def _overdue(hazards: QuerySet[Hazard], *, today, start=None, end=None) -> dict[int, dict]:
@@ -190,14 +202,14 @@ def _overdue(hazards: QuerySet[Hazard], *, today, start=None, end=None) -> dict[
 
 def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
                 today: datetime.date | None = None, names: dict[int, str] | None = None,
-                overdue: dict[int, dict] | None = None) -> dict:
+                overdue: dict[int, dict] | None = None, scope: tallies_module.UnitScope | None = None) -> dict:
     """Every KPI of `unit`'s subtree (within the user's scope; no user: the whole subtree) for the
     period [start, end]: the summary tables' sums (one query), the categories (one), the overdue
     ones (one, unless the caller passes `overdue` from _overdue) and the 90th percentile of days to
     close (one). Each figure carries the ledger query of exactly its hazards."""
     today = today or today_local()
-    tallies = _scoped(HazardTally.objects.all(), user=user, unit=unit)
-    sums = _tally_sums(tallies, start, end)
+    scope = scope or unit_scope(user=user, unit=unit)
+    sums = _tally_sums(scope, start, end)
     hazards = _scoped(Hazard.objects.all(), user=user, unit=unit)
     if overdue is None:
         overdue = _overdue(hazards, today=today, start=start, end=end)
@@ -224,45 +236,61 @@ def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: dateti
                    for value, label in Hazard.Status.choices],
     }
     closed = sums[f"st_{Hazard.Status.CLOSED}"]
-    category_tallies = _scoped(CategoryTally.objects.all(), user=user, unit=unit)
     return {
         "kpis": kpis, "by_key": {row.kpi.key: row for row in kpis}, "counts_by": counts_by,
         "status_counts": {value: sums[f"st_{value}"] for value in Hazard.Status.values},
         "found": Figure(sums["found"], found),
-        "by_category": _by_category(category_tallies, start, end, cohort,
+        "by_category": _by_category(scope, start, end, cohort,
                                     category_names() if names is None else names),
         "days_to_close": {
             "closed": Figure(closed, {**cohort, "set": "closed"}),
             "average": rules.quantize(Decimal(sums["close_days"]) / closed) if closed else None,
-            "p90": _percentile_days(_scoped(CloseTally.objects.all(), user=user, unit=unit), start, end, closed, 0.9),
+            "p90": _percentile_days(scope, start, end, closed, 0.9),
         },
     }
 
 
-def _by_category(category_tallies, start, end, cohort, names) -> list[tuple[str, Figure]]:
-    rows = (category_tallies.filter(tallies_module.period_q(start, end)).values("category_id")
-            .annotate(n=Sum("found")).filter(n__gt=0))
+def _by_category(scope, start, end, cohort, names) -> list[tuple[str, Figure]]:
+    rows = scope.select(CategoryTally, "category_id, SUM(found)", start=start, end=end, group_by="category_id",
+                        having="SUM(found) > 0")
     found = {**cohort, "set": "found"}
-    out = [(names.get(row["category_id"], "?"), Figure(row["n"], {**found, "category": row["category_id"]}))
-           for row in rows]
+    out = [(names.get(category_id, "?"), Figure(int(n), {**found, "category": category_id})) for category_id, n in rows]
     return sorted(out, key=lambda item: (-item[1].value, item[0]))
 
 
-def _percentile_days(close_tallies, start, end, n: int, fraction: float) -> int | None:
+def _percentile_days(scope, start, end, n: int, fraction: float) -> int | None:
     """The nearest-rank percentile of days from discovery to closing of the period's closed
     hazards: the value at rank ⌈fraction × n⌉ in ascending order. One grouped query over the
     histogram CloseTally (days → count), the rank found in Python."""
     if not n:
         return None
     rank = -(-int(fraction * 100) * n // 100)  # ceil without floats
-    rows = (close_tallies.filter(tallies_module.period_q(start, end)).values("days").annotate(count=Sum("n"))
-            .order_by("days"))
+    rows = scope.select(CloseTally, "days, SUM(n)", start=start, end=end, group_by="days")
     seen = 0
-    for row in rows:
-        seen += row["count"]
+    for days, count in sorted(rows):
+        seen += count
         if seen >= rank:
-            return row["days"]
+            return days
     return None
+
+
+def dashboard_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
+                      today: datetime.date, units: list[OrgUnit] | None = None) -> dict:
+    """Every figure of the dashboard for `unit`'s subtree (within the user's scope) and the period
+    [start, end]: {"kpis": kpi_figures, "months": monthly_found_closed, "now": open_now, "risk":
+    risk_distribution, "tasks": task_figures}, sharing one scope, the category names and the
+    overdue rows (a constant 9 queries; `units`: the user's units when the caller has them)."""
+    scope = unit_scope(user=user, unit=unit)
+    names = category_names()
+    overdue = overdue_rows(user=user, unit=unit, today=today, start=start, end=end)
+    return {
+        "kpis": kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names, overdue=overdue,
+                            scope=scope),
+        "months": monthly_found_closed(user=user, unit=unit, start=start, end=end, scope=scope),
+        "now": open_now(user=user, unit=unit, today=today, names=names, overdue=overdue, units=units, scope=scope),
+        "risk": risk_distribution(user=user, unit=unit, scope=scope),
+        "tasks": task_figures(user=user, unit=unit, start=start, end=end),
+    }
 
 
 # --- the dashboard's charts ---------------------------------------------------------------------
@@ -276,24 +304,29 @@ def months_between(start: datetime.date, end: datetime.date) -> list[datetime.da
     return months
 
 
+def _as_date(value) -> datetime.date:
+    """A DateField read by a plain cursor: a date (PostgreSQL) or its ISO text (SQLite)."""
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
 def _month_end(month: datetime.date) -> datetime.date:
     return tallies_module.next_month(month) - datetime.timedelta(days=1)
 
 
-def monthly_found_closed(*, user, unit, start, end) -> list[dict]:
+def monthly_found_closed(*, user, unit, start, end, scope: tallies_module.UnitScope | None = None) -> list[dict]:
     """Found (discovered, not voided) and closed (销号, local date of closing) per month of the
-    period; one grouped query over the summary table."""
-    tallies = _scoped(HazardTally.objects.all(), user=user, unit=unit)
-    rows = (tallies.filter(tallies_module.period_q(start, end),
-                           kind__in=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.CLOSED])
-            .annotate(month=TruncMonth("day")).values("kind", "month").annotate(found=Sum("found"), n=Sum("n")))
+    period; one grouped query over the summary table (its month and edge day rows, added up per
+    month here)."""
+    rows = (scope or unit_scope(user=user, unit=unit)).select(
+        HazardTally, "kind, day, SUM(found), SUM(n)", start=start, end=end, where="kind IN (%s, %s)",
+        params=[HazardTally.Kind.DISCOVERED, HazardTally.Kind.CLOSED], group_by="kind, day")
     found, closed = {}, {}
-    for row in rows:
-        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
-        if row["kind"] == HazardTally.Kind.DISCOVERED:
-            found[month] = row["found"] or 0
+    for kind, day, n_found, n in rows:
+        month = tallies_module.month_of(_as_date(day))
+        if kind == HazardTally.Kind.DISCOVERED:
+            found[month] = found.get(month, 0) + int(n_found or 0)
         else:
-            closed[month] = row["n"] or 0
+            closed[month] = closed.get(month, 0) + int(n or 0)
     unit_q = {"unit": unit.pk} if unit is not None else {}
     out = []
     for month in months_between(start, end):
@@ -309,17 +342,19 @@ def monthly_found_closed(*, user, unit, start, end) -> list[dict]:
 
 
 def open_now(*, user, unit, today, names: dict[int, str] | None = None,
-             overdue: dict[int, dict] | None = None) -> dict:
+             overdue: dict[int, dict] | None = None, units: list[OrgUnit] | None = None,
+             scope: tallies_module.UnitScope | None = None) -> dict:
     """Open hazards now, whatever their discovery date: by severity and by category (one grouped
     query over the summary table OpenTally), and the overdue ones in all and by the sub-units of
-    `unit` (one level down; from `overdue`, kpis.selectors._overdue's rows, or one query)."""
-    open_rows = (_scoped(OpenTally.objects.all(), user=user, unit=unit).values("severity", "category_id")
-                 .annotate(n=Sum("n")))
+    `unit` (one level down; from `overdue`, kpis.selectors._overdue's rows, or one query). `units`:
+    the user's units when the caller has them already (the unit picker's list), else one query."""
+    open_rows = (scope or unit_scope(user=user, unit=unit)).select(OpenTally, "severity, category_id, SUM(n)",
+                                                                   group_by="severity, category_id")
     by_severity: dict[str, int] = {}
     by_category: dict[int, int] = {}
-    for row in open_rows:
-        by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + row["n"]
-        by_category[row["category_id"]] = by_category.get(row["category_id"], 0) + row["n"]
+    for severity, category_id, n in open_rows:
+        by_severity[severity] = by_severity.get(severity, 0) + int(n)
+        by_category[category_id] = by_category.get(category_id, 0) + int(n)
     unit_q = {"unit": unit.pk} if unit is not None else {}
     severity = [(label, Figure(by_severity.get(value, 0), {**unit_q, "status": "open", "severity": value}))
                 for value, label in Hazard.Severity.choices]
@@ -332,17 +367,21 @@ def open_now(*, user, unit, today, names: dict[int, str] | None = None,
          for cid, n in by_category.items() if n),
         key=lambda item: (-item[1].value, item[0]))
     return {"severity": severity, "category": category, "overdue": total,
-            "overdue_by_unit": _overdue_by_unit(user=user, unit=unit, overdue=overdue)}
+            "overdue_by_unit": _overdue_by_unit(user=user, unit=unit, overdue=overdue, units=units)}
 
 
-def _overdue_by_unit(*, user, unit, overdue: dict[int, dict]) -> list[tuple[OrgUnit, Figure]]:
+def _overdue_by_unit(*, user, unit, overdue: dict[int, dict],
+                     units: list[OrgUnit] | None = None) -> list[tuple[OrgUnit, Figure]]:
     """Overdue hazards per child of `unit`, each with its whole subtree (from the per-unit rows of
-    _overdue and one query for the units). Hazards of sites owned by `unit` itself are in the
-    total (kpis.views), not in a bar: the ledger's unit filter always takes a whole subtree, and
-    each bar must equal its ledger."""
+    _overdue and the user's `units`, or one query for them). Hazards of sites owned by `unit`
+    itself are in the total (kpis.views), not in a bar: the ledger's unit filter always takes a
+    whole subtree, and each bar must equal its ledger."""
     root = unit or user_root_unit(user)
-    units = list(subtree_queryset(OrgUnit.objects.all(), root, unit_field="") if root is not None
-                 else OrgUnit.objects.all())
+    if units is not None:  # the user's units (org.selectors.unit_list): the root's subtree of them
+        units = [u for u in units if root is None or u.path.startswith(root.path)]
+    else:
+        units = list(subtree_queryset(OrgUnit.objects.all(), root, unit_field="") if root is not None
+                     else OrgUnit.objects.all())
     if root is None:  # a superuser without membership: the top units
         children = [u for u in units if u.parent_id is None]
     else:
@@ -360,12 +399,10 @@ def _overdue_by_unit(*, user, unit, overdue: dict[int, dict]) -> list[tuple[OrgU
     return [(child, Figure(counts.get(child.path, 0), {"unit": child.pk, "overdue": "yes"})) for child in children]
 
 
-def risk_distribution(*, user, unit) -> list[dict]:
+def risk_distribution(*, user, unit, scope: tallies_module.UnitScope | None = None) -> list[dict]:
     """Active sites per risk level (one grouped query); each links to the risk list of that level."""
-    sites = scope_queryset(Site.objects.filter(active=True), user)
-    if unit is not None:
-        sites = subtree_queryset(sites, unit)
-    counts = dict(sites.values("risk_level").annotate(n=Count("id")).values_list("risk_level", "n").order_by())
+    counts = dict((scope or unit_scope(user=user, unit=unit)).select(
+        Site, "risk_level, COUNT(*)", where="active = %s", params=[True], group_by="risk_level"))
     rows = []
     for value, label in [*RiskLevel.choices, ("", None)]:
         rows.append({"level": value or "none", "label": label, "count": counts.get(value, 0),

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -66,14 +67,9 @@ def dashboard(request):
     today = today_local()
     form, unit, start, end = _period(request, today)
     user = request.user
-    names = selectors.category_names()
-    overdue = selectors.overdue_rows(user=user, unit=unit, today=today, start=start, end=end)
-    kpis = selectors.kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names,
-                                 overdue=overdue)
-    months = selectors.monthly_found_closed(user=user, unit=unit, start=start, end=end)
-    now = selectors.open_now(user=user, unit=unit, today=today, names=names, overdue=overdue)
-    risk = selectors.risk_distribution(user=user, unit=unit)
-    tasks = selectors.task_figures(user=user, unit=unit, start=start, end=end)
+    figures = selectors.dashboard_figures(user=user, unit=unit, start=start, end=end, today=today,
+                                          units=form.fields["unit"].listed())
+    kpis, months, now, risk, tasks = (figures[key] for key in ("kpis", "months", "now", "risk", "tasks"))
     risk_url = reverse("kpis:site_risk")
     unit_query = f"&unit={unit.pk}" if unit else ""  # the risk list of the same subtree
     view = _role_view(request)
@@ -105,12 +101,95 @@ def dashboard(request):
              if view != "inspector" or chart["id"] != "chart-inplace"]
     return render(request, "kpis/dashboard.html", {
         "form": form, "unit": unit, "start": start, "end": end, "today": today, "view": view,
-        "quick": quick_periods(today), "kpis": kpis, "months": months, "now": now, "risk": risk, "tasks": tasks,
+        "quick": _quick_links(view, unit_query, today), "kpis": kpis, "months": months, "now": now, "risk": risk,
+        "tasks": tasks,
         "risk_url": risk_url, "charts": [card[0] for card in cards], "cards": cards,
-        "unit_query": unit_query,
+        "unit_query": unit_query, "kpi_rows": _kpi_rows(kpis, tasks),
+        "lists": None if view == "leader" else {
+            "severity": _figure_list(kpis["counts_by"]["severity"]),
+            "status": _figure_list(kpis["counts_by"]["status"], "counts-by-status"),
+            "days_to_close": _days_to_close(kpis["days_to_close"]),
+            "category": _category_badges(kpis["by_category"])},
         "role_views": [("leader", _("Leader")), ("manager", _("Manager")), ("inspector", _("Inspector"))],
         "role_query": urlencode({k: v for k, v in request.GET.items() if k != "view"}),
     })
+
+
+def _link(figure, name: str = "") -> str:
+    """A figure as the link to its ledger (`name`: its data-figure attribute)."""
+    attr = f' data-figure="{conditional_escape(name)}"' if name else ""
+    return f'<a href="{conditional_escape(figure.url)}"{attr}>{conditional_escape(localize(figure.value))}</a>'
+
+
+def _rate(value) -> str:
+    return "—" if value is None else conditional_escape(localize(value))
+
+
+WARN = ' class="table-warning"'  # a rate under its target
+
+
+def _kpi_rows(kpis: dict, tasks: dict) -> str:
+    """The rows of the KPI table: per KPI its counted hazards, their base (each a link to its
+    ledger), the rate and the target; a KPI under its target is marked; then the inspection tasks
+    done against planned. Written here for the reason given at _figures_table."""
+    rows = []
+    for row in kpis["kpis"]:
+        key = conditional_escape(row.kpi.key)
+        warn = WARN if row.met is False else ""
+        rows.append(
+            f'<tr data-kpi="{key}"{warn}>'
+            f"<td>{conditional_escape(row.kpi.label)}</td>"
+            f'<td class="text-end">{_link(row.numerator, f"{row.kpi.key}-numerator")}</td>'
+            f'<td class="text-end">{_link(row.base, f"{row.kpi.key}-base")}</td>'
+            f'<td class="text-end fw-semibold">{_rate(row.rate)}</td>'
+            f'<td class="text-end text-muted">{floatformat(row.kpi.target, 0)}</td></tr>')
+    # Planning: the inspection tasks due in the period, done against planned (cancelled not counted).
+    warn = WARN if tasks["rate"] is not None and tasks["rate"] < 100 else ""
+    rows.append(
+        f'<tr data-kpi="tasks_done" id="tasks-row"{warn}>'
+        f'<td>{conditional_escape(_("Inspection tasks done"))}</td>'
+        f'<td class="text-end">{_link(tasks["done"], "tasks-done")}</td>'
+        f'<td class="text-end">{_link(tasks["planned"], "tasks-planned")}</td>'
+        f'<td class="text-end fw-semibold">{_rate(tasks["rate"])}</td>'
+        f'<td class="text-end text-muted">100</td></tr>')
+    return mark_safe("".join(rows))  # noqa: S308  # nosec B308 B703 - every value above is escaped
+
+
+def _figure_list(rows, list_id: str = "") -> str:
+    """A card's list of (label, figure) pairs, each figure a link to its ledger."""
+    attr = f' id="{list_id}"' if list_id else ""
+    items = "".join(f'<li class="list-group-item d-flex justify-content-between"><span>{conditional_escape(label)}'
+                    f"</span>{_link(figure)}</li>" for label, figure in rows)
+    return mark_safe(f'<ul class="list-group list-group-flush"{attr}>{items}</ul>')  # noqa: S308  # nosec B308 B703
+
+
+def _quick_links(view: str, unit_query: str, today) -> str:
+    """The period shortcuts (kpis.forms.quick_periods) as links keeping the view and the unit."""
+    links = "".join(
+        f'<a class="btn btn-sm btn-outline-secondary me-1 mb-1" href="?view={conditional_escape(view)}'
+        f'{conditional_escape(unit_query)}&amp;start={start.isoformat()}&amp;end={end.isoformat()}">'
+        f"{conditional_escape(label)}</a>" for label, start, end in quick_periods(today))
+    return mark_safe(links)  # noqa: S308  # nosec B308 B703 - every value above is escaped
+
+
+def _days_to_close(days: dict) -> str:
+    """The closed hazards of the period (a link to them), the average and 90th percentile of days."""
+    item = '<li class="list-group-item d-flex justify-content-between"><span>{}</span>{}</li>'
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value is escaped
+        '<ul class="list-group list-group-flush" id="days-to-close">'
+        + item.format(conditional_escape(_("Closed")), _link(days["closed"]))
+        + item.format(conditional_escape(_("Average")), f"<span>{_rate(days['average'])}</span>")
+        + item.format(conditional_escape(_("90th percentile")), f"<span>{_rate(days['p90'])}</span>")
+        + "</ul>")
+
+
+def _category_badges(rows) -> str:
+    """Found in the period per risk category, each a link to its hazards."""
+    if not rows:
+        return mark_safe(f'<span class="text-muted">{conditional_escape(_("None."))}</span>')  # noqa: S308  # nosec B308 B703
+    return mark_safe("".join(  # noqa: S308  # nosec B308 B703 - every value is escaped
+        f'<a class="badge text-bg-light me-1 mb-1 text-decoration-none" href="{conditional_escape(f.url)}">'
+        f"{conditional_escape(label)} {conditional_escape(localize(f.value))}</a>" for label, f in rows))
 
 
 def _figures_table(chart: dict) -> str:

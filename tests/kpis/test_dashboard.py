@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from hazards.models import Hazard
 from kpis import selectors
@@ -132,6 +133,36 @@ def test_every_figure_equals_the_count_of_the_ledger_it_links_to(client, world, 
             assert ledger.context["page"].paginator.count == figure.value, figure.url
 
 
+@pytest.mark.parametrize("view", ["manager", "leader"])
+def test_the_page_links_each_figure_to_its_ledger_beside_its_value(client, manager_a, world, category, view):
+    """The KPI table, the lists and the figure tables are written in Python (kpis.views): every
+    figure of the context is in the page as a link to its ledger, and every text is escaped."""
+    category.name = '<b onmouseover="x">类别</b>'
+    category.save()
+    client.force_login(manager_a)
+    response = client.get(reverse("kpis:dashboard"), {**Q1, "view": view})
+    body = response.content.decode()
+    kpis = response.context["kpis"]
+    for row in kpis["kpis"]:
+        assert (f'<a href="{escape(row.numerator.url)}" data-figure="{row.kpi.key}-numerator">'
+                f"{row.numerator.value}</a>") in body
+        assert f'<a href="{escape(row.base.url)}" data-figure="{row.kpi.key}-base">{row.base.value}</a>' in body
+    tasks = response.context["tasks"]
+    assert f'<a href="{escape(tasks["planned"].url)}" data-figure="tasks-planned">' in body
+    for chart in response.context["charts"]:  # the figures under each chart
+        for dataset in chart["datasets"]:
+            for link in dataset["links"]:
+                assert f'href="{escape(link)}"' in body
+    assert "<b onmouseover" not in body and escape(category.name) in body
+    lists = ['id="counts-by-status"', 'id="days-to-close"', "text-bg-light"]
+    if view == "leader":  # the leader's view: the tiles, the KPIs and the charts
+        assert not any(marker in body for marker in lists)
+    else:
+        assert all(marker in body for marker in lists)
+        for figure in _figures(response.context):
+            assert f'href="{escape(figure.url)}"' in body, figure.url
+
+
 def test_the_charts_are_fed_as_json_with_a_link_per_bar(client, manager_a, world):
     client.force_login(manager_a)
     response = client.get(reverse("kpis:dashboard"), Q1)
@@ -161,7 +192,7 @@ def test_the_query_count_does_not_grow_with_the_data(client, manager_a, world, s
         client.get(reverse("kpis:dashboard"), Q1)
 
 
-NUM_QUERIES = 13  # the summary tables, the overdue and closed hazards, the risk levels, the inspection tasks
+NUM_QUERIES = 12  # session, user, categories, overdue hazards, five summary-table reads, units, sites, tasks
 
 
 def test_the_risk_list_is_sorted_by_score_and_scoped(client, manager_a, manager_b, site_a, site_b):
