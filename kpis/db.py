@@ -1,7 +1,19 @@
 """Database expressions the KPI queries need that Django does not ship."""
 
-from django.db.models import Func, IntegerField
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Func, IntegerField, Q
 from django.db.models.functions import TruncDate
+
+
+def q_sql(model, q: Q) -> tuple[str, list]:
+    """The SQL of the filter `q` on `model`'s own table (columns qualified by the table's name, no
+    joins), with its parameters, as the ORM compiles it: a rule written once as a Q object (e.g.
+    hazards.rules.overdue_q) used in plain SQL (kpis.tallies.UnitScope)."""
+    query = model.objects.filter(q).query
+    sql, params = query.get_compiler(DEFAULT_DB_ALIAS).compile(query.where)
+    if len(query.alias_map) > 1:
+        raise ValueError(f"{q!r} needs a join; q_sql takes filters on the table's own columns")
+    return sql, list(params)
 
 
 class DaysBetween(Func):

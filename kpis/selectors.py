@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime
 import functools
+import urllib.parse
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.urls import get_script_prefix, reverse
-from django.utils.http import urlencode
 
 from core.dates import today_local
 from hazards.models import Hazard, RiskCategory
@@ -22,6 +22,7 @@ from planning.models import Task
 
 from . import rules
 from . import tallies as tallies_module
+from .db import q_sql
 from .models import CategoryTally, CloseTally, HazardTally, OpenTally, RiskSettings
 
 
@@ -68,7 +69,9 @@ class Figure:
 
     @property
     def url(self) -> str:
-        return f"{_list_path(self.view, get_script_prefix())}?{urlencode(self.query)}"
+        # The query holds strings and numbers only: the standard library's urlencode (Django's
+        # checks each value's type first, a hundred times per dashboard).
+        return f"{_list_path(self.view, get_script_prefix())}?{urllib.parse.urlencode(self.query)}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -78,21 +81,25 @@ def _list_path(view: str, script_prefix: str) -> str:
     return reverse(view)
 
 
+NOT_PLANNED = Task.Status.CANCELLED  # the one state of a task that does not count as planned
+
+
 def planned_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
     """The inspection tasks that count as planned (检查任务计划数): every task but the cancelled
-    ones. Done against planned = status done among them (group assessment, dashboard)."""
-    return queryset.exclude(status=Task.Status.CANCELLED)
+    ones (NOT_PLANNED). Done against planned = status done among them (group assessment,
+    dashboard)."""
+    return queryset.exclude(status=NOT_PLANNED)
 
 
-def task_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date) -> dict:
+def task_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
+                 scope: tallies_module.UnitScope | None = None) -> dict:
     """Tasks of the user's scope (narrowed to `unit`'s subtree) due in [start, end]: {"planned":
     Figure, "done": Figure, "rate": Decimal | None}; the figures open the planning task list. One
-    query."""
-    tasks = scope_queryset(Task.objects.all(), user)
-    if unit is not None:
-        tasks = subtree_queryset(tasks, unit)
-    counts = planned_tasks(tasks.filter(due_date__gte=start, due_date__lte=end)).order_by().aggregate(
-        planned=Count("id"), done=Count("id", filter=Q(status=Task.Status.DONE)))
+    query (planned_tasks, through the scope's plain SQL)."""
+    [(n_planned, n_done)] = (scope or unit_scope(user=user, unit=unit)).select(
+        Task, "COUNT(*), COUNT(CASE WHEN status = %s THEN 1 END)", where="status <> %s AND due_date >= %s "
+        "AND due_date <= %s", params=[NOT_PLANNED, start, end], head_params=[Task.Status.DONE]) or [(0, 0)]
+    counts = {"planned": n_planned, "done": n_done}
     query = {"due_from": start.isoformat(), "due_to": end.isoformat(), **({"unit": unit.pk} if unit else {})}
     planned = Figure(counts["planned"], {**query, "planned": "1"}, view="planning:task_list")
     done = Figure(counts["done"], {**query, "status": Task.Status.DONE}, view="planning:task_list")
@@ -113,16 +120,10 @@ class KpiRow:
         return self.rate <= self.kpi.target if self.kpi.lower_is_better else self.rate >= self.kpi.target
 
 
-def scoped_hazards(*, user, unit: OrgUnit | None) -> QuerySet[Hazard]:
-    """The hazards of the user's scope, narrowed to `unit`'s subtree (a unit the caller took from
-    the user's own unit list)."""
-    return _scoped(Hazard.objects.all(), user=user, unit=unit)
-
-
 def overdue_rows(*, user, unit: OrgUnit | None, today: datetime.date, start: datetime.date,
-                 end: datetime.date) -> dict[int, dict]:
+                 end: datetime.date, scope: tallies_module.UnitScope | None = None) -> dict[int, dict]:
     """The overdue counts per unit that kpi_figures and open_now share (one query; see _overdue)."""
-    return _overdue(scoped_hazards(user=user, unit=unit), today=today, start=start, end=end)
+    return _overdue(scope or unit_scope(user=user, unit=unit), today=today, start=start, end=end)
 
 
 annotate_sets = rules.annotate_sets  # kept for the callers of the selectors' name
@@ -186,18 +187,23 @@ def _tally_sums(scope: tallies_module.UnitScope, start: datetime.date, end: date
     return sums
 
 
-def _overdue(hazards: QuerySet[Hazard], *, today, start=None, end=None) -> dict[int, dict]:
+def _overdue(scope: tallies_module.UnitScope, *, today, start=None, end=None) -> dict[int, dict]:
     """Overdue hazards now (hazards.rules.overdue_q) per unit id: {"now": n, "cohort": overdue
     among those discovered in [start, end], "cohort_supervised": of which supervised}. One grouped
-    query, an index-only scan of the partial index hazard_overdue_cover (PostgreSQL)."""
-    aggregates = {"now": Count("unit")}
+    query (the rules' Q objects compiled by kpis.db.q_sql), an index-only scan of the partial
+    index hazard_overdue_cover (PostgreSQL)."""
+    overdue_sql, overdue_params = q_sql(Hazard, overdue_q(today))
+    columns, head_params = ["unit_id", "COUNT(*)"], []
     if start is not None:
-        period = rules.in_period_q(rules.Period.DISCOVERED, start, end)
-        aggregates["cohort"] = Count("unit", filter=period)
-        aggregates["cohort_supervised"] = Count("unit", filter=period & Q(supervision_count__gt=0))
-    # Counting a column of the index (unit, never null), not the id, keeps the scan index-only.
-    rows = hazards.filter(overdue_q(today)).values("unit_id").annotate(**aggregates)
-    return {row.pop("unit_id"): row for row in rows}
+        period_sql, period_params = q_sql(Hazard, rules.in_period_q(rules.Period.DISCOVERED, start, end))
+        supervised_sql, supervised_params = q_sql(Hazard, Q(supervision_count__gt=0))
+        columns += [f"COUNT(CASE WHEN {period_sql} THEN 1 END)",
+                    f"COUNT(CASE WHEN {period_sql} AND {supervised_sql} THEN 1 END)"]
+        head_params = [*period_params, *period_params, *supervised_params]
+    rows = scope.select(Hazard, ", ".join(columns), where=overdue_sql, params=overdue_params, group_by="unit_id",
+                        head_params=head_params)
+    keys = ("now", "cohort", "cohort_supervised")
+    return {row[0]: dict(zip(keys, row[1:], strict=False)) for row in rows}
 
 
 def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
@@ -210,9 +216,8 @@ def kpi_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: dateti
     today = today or today_local()
     scope = scope or unit_scope(user=user, unit=unit)
     sums = _tally_sums(scope, start, end)
-    hazards = _scoped(Hazard.objects.all(), user=user, unit=unit)
     if overdue is None:
-        overdue = _overdue(hazards, today=today, start=start, end=end)
+        overdue = _overdue(scope, today=today, start=start, end=end)
     late = sum(row["cohort"] for row in overdue.values())
     late_supervised = sum(row["cohort_supervised"] for row in overdue.values())
     counts = {(rules.Period.DISCOVERED, key): sums[key] for key in tallies_module.COHORT_SETS}
@@ -282,14 +287,14 @@ def dashboard_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: 
     overdue rows (a constant 9 queries; `units`: the user's units when the caller has them)."""
     scope = unit_scope(user=user, unit=unit)
     names = category_names()
-    overdue = overdue_rows(user=user, unit=unit, today=today, start=start, end=end)
+    overdue = overdue_rows(user=user, unit=unit, today=today, start=start, end=end, scope=scope)
     return {
         "kpis": kpi_figures(user=user, unit=unit, start=start, end=end, today=today, names=names, overdue=overdue,
                             scope=scope),
         "months": monthly_found_closed(user=user, unit=unit, start=start, end=end, scope=scope),
         "now": open_now(user=user, unit=unit, today=today, names=names, overdue=overdue, units=units, scope=scope),
         "risk": risk_distribution(user=user, unit=unit, scope=scope),
-        "tasks": task_figures(user=user, unit=unit, start=start, end=end),
+        "tasks": task_figures(user=user, unit=unit, start=start, end=end, scope=scope),
     }
 
 
@@ -359,7 +364,7 @@ def open_now(*, user, unit, today, names: dict[int, str] | None = None,
     severity = [(label, Figure(by_severity.get(value, 0), {**unit_q, "status": "open", "severity": value}))
                 for value, label in Hazard.Severity.choices]
     if overdue is None:
-        overdue = _overdue(_scoped(Hazard.objects.all(), user=user, unit=unit), today=today)
+        overdue = _overdue(scope or unit_scope(user=user, unit=unit), today=today)
     total = Figure(sum(row["now"] for row in overdue.values()), {**unit_q, "overdue": "yes"})
     names = category_names() if names is None else names
     category = sorted(

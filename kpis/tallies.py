@@ -152,15 +152,16 @@ class UnitScope:
             self.sql, self.params = None, []
 
     def select(self, model, columns: str, *, start: datetime.date | None = None, end: datetime.date | None = None,
-               where: str = "", params: Iterable = (), group_by: str = "", having: str = "") -> list[tuple]:
+               where: str = "", params: Iterable = (), group_by: str = "", having: str = "",
+               head_params: Iterable = ()) -> list[tuple]:
         """The rows of `SELECT columns FROM model's table WHERE <scope> [AND <period>] [AND where]
         [GROUP BY group_by] [HAVING having]` (`model`: a table with a `unit` column; the period,
-        [start, end], through period_ranges for a summary table; `where` with %s placeholders for
-        `params`); no rows when the scope is empty. Column names in `columns`, `where`, `group_by` and `having` are
-        the code's own, never input."""
+        [start, end], through period_ranges for a summary table; `columns` with %s placeholders
+        for `head_params`, `where` for `params`); no rows when the scope is empty. Column names
+        in `columns`, `where`, `group_by` and `having` are the code's own, never input."""
         if self.sql is None:
             return []
-        clauses, values = [f"unit_id IN ({self.sql})"], [*self.params]
+        clauses, values = [f"unit_id IN ({self.sql})"], [*head_params, *self.params]
         if start is not None:
             ranges = period_ranges(start, end)
             clauses.append("(" + " OR ".join(["(span = %s AND day >= %s AND day <= %s)"] * len(ranges)) + ")")

@@ -4,12 +4,14 @@ the ledger filtered to exactly its hazards."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -118,11 +120,24 @@ def dashboard(request):
 def _link(figure, name: str = "") -> str:
     """A figure as the link to its ledger (`name`: its data-figure attribute)."""
     attr = f' data-figure="{conditional_escape(name)}"' if name else ""
-    return f'<a href="{conditional_escape(figure.url)}"{attr}>{conditional_escape(localize(figure.value))}</a>'
+    return f'<a href="{conditional_escape(figure.url)}"{attr}>{_number(figure.value)}</a>'
+
+
+def _number(value) -> str:
+    """A count or rate as the templates write it (localize); a count without thousands separators
+    is its digits, written without the formats machinery (hundreds per dashboard)."""
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return conditional_escape(localize(value))
+
+
+def _whole(value: Decimal) -> str:
+    """A target in whole percent (the templates' floatformat:0: half up)."""
+    return _number(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
 def _rate(value) -> str:
-    return "—" if value is None else conditional_escape(localize(value))
+    return "—" if value is None else _number(value)
 
 
 WARN = ' class="table-warning"'  # a rate under its target
@@ -142,7 +157,7 @@ def _kpi_rows(kpis: dict, tasks: dict) -> str:
             f'<td class="text-end">{_link(row.numerator, f"{row.kpi.key}-numerator")}</td>'
             f'<td class="text-end">{_link(row.base, f"{row.kpi.key}-base")}</td>'
             f'<td class="text-end fw-semibold">{_rate(row.rate)}</td>'
-            f'<td class="text-end text-muted">{floatformat(row.kpi.target, 0)}</td></tr>')
+            f'<td class="text-end text-muted">{_whole(row.kpi.target)}</td></tr>')
     # Planning: the inspection tasks due in the period, done against planned (cancelled not counted).
     warn = WARN if tasks["rate"] is not None and tasks["rate"] < 100 else ""
     rows.append(
@@ -189,7 +204,7 @@ def _category_badges(rows) -> str:
         return mark_safe(f'<span class="text-muted">{conditional_escape(_("None."))}</span>')  # noqa: S308  # nosec B308 B703
     return mark_safe("".join(  # noqa: S308  # nosec B308 B703 - every value is escaped
         f'<a class="badge text-bg-light me-1 mb-1 text-decoration-none" href="{conditional_escape(f.url)}">'
-        f"{conditional_escape(label)} {conditional_escape(localize(f.value))}</a>" for label, f in rows))
+        f"{conditional_escape(label)} {_number(f.value)}</a>" for label, f in rows))
 
 
 def _figures_table(chart: dict) -> str:
@@ -202,7 +217,7 @@ def _figures_table(chart: dict) -> str:
     for i, label in enumerate(chart["labels"]):
         cells = "".join(
             f'<td class="text-end"><a href="{conditional_escape(ds["links"][i])}">'
-            f'{"—" if ds["data"][i] is None else conditional_escape(localize(ds["data"][i]))}</a></td>'
+            f'{_rate(ds["data"][i])}</a></td>'
             for ds in chart["datasets"])
         body.append(f"<tr><td>{conditional_escape(label)}</td>{cells}</tr>")
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every value above is escaped

@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.membership",
+                "org.context_processors.nav",
                 "notifications.context_processors.local_mailbox",
             ],
         },
