@@ -35,16 +35,25 @@ VIEWS = {Role.LEADER: "leader", Role.MANAGER: "manager", Role.ADMIN: "manager", 
 
 
 def _period(request, today):
-    """The pickers' form (bound to the query string) and its clean values, or the defaults (the
-    user's whole scope, this year) with the errors shown when the query is not valid."""
+    """The pickers' form (bound to the query string) and its clean values. When the query is not
+    valid, the form shows its errors and the page keeps what was valid of it (dates with a unit
+    that is not the user's, the unit with dates that do not make a period); the rest falls back to
+    the defaults (the user's whole scope, this year)."""
     units = org_selectors.unit_list(user=request.user).order_by("path")
     form = PeriodForm(request.GET or None, units=units, today=today)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
     else:
-        blank = PeriodForm({}, units=units, today=today)
-        blank.is_valid()
-        data = blank.cleaned_data
+        kept = {name: request.GET[name] for name in form.fields if name in request.GET and name not in form.errors}
+        if form.non_field_errors():  # the dates together make no period: neither is kept
+            kept.pop("start", None)
+            kept.pop("end", None)
+        fallback = PeriodForm(kept, units=units, today=today)
+        fallback.fields["unit"] = form.fields["unit"]  # the same list of units, read once
+        if not fallback.is_valid():
+            fallback = PeriodForm({}, units=units, today=today)
+            fallback.is_valid()
+        data = fallback.cleaned_data
     return form, data["unit"], data["start"], data["end"]
 
 

@@ -96,6 +96,14 @@ def test_every_figure_is_scoped_to_the_users_subtree(client, manager_b, manager_
     missing = client.get(reverse("kpis:dashboard"), {**Q1, "unit": 987654})
     assert foreign.context["form"].errors == missing.context["form"].errors != {}
     assert foreign.context["kpis"]["found"].value == 1
+    # The refused unit does not take the chosen dates with it; dates that make no period are refused
+    # together and the unit chosen with them is kept.
+    assert (foreign.context["start"], foreign.context["end"]) == (D(2026, 1, 1), D(2026, 3, 31))
+    own = manager_b.membership.unit
+    reversed_dates = client.get(reverse("kpis:dashboard"), {"start": "2026-03-31", "end": "2026-01-01",
+                                                            "unit": own.pk})
+    assert reversed_dates.context["form"].non_field_errors() and reversed_dates.context["unit"] == own
+    assert reversed_dates.context["start"] == D(reversed_dates.context["today"].year, 1, 1)
 
 
 def _figures(context):
