@@ -133,9 +133,13 @@ def inspection_detail(request, pk: int):
     # The findings with their photos; the problems are among them (one query less than asking twice).
     evidence = selectors.inspection_evidence(inspection)
     problems = [result for result in evidence if result.problem]
+    actions = lifecycle.allowed_actions(inspection, request.user)
+    # Submitting is refused while items are unscored: the page says so instead of offering it.
+    unscored = sum(sheet.unscored_by_section().values()) if "submitted" in actions else 0
     return render(request, "audits/inspection_detail.html", {
         "inspection": inspection,
         "sheet": sheet,
+        "unscored_total": unscored,
         "problems": problems,
         "evidence": evidence,
         # Sections of the apps built on audits (hazards: "register hazards from the findings").
@@ -143,7 +147,7 @@ def inspection_detail(request, pk: int):
                                                                     problems=problems) if panel],
         "events": selectors.inspection_events(inspection),
         "inspectors": list(inspection.inspectors.all()),
-        "actions": lifecycle.allowed_actions(inspection, request.user),
+        "actions": actions,
         "reopen_form": ReopenForm(),
         "languages": documents.LANGUAGES,
         "table_headers": documents.table_headers(),

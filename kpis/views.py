@@ -169,9 +169,10 @@ def _kpi_rows(kpis: dict, tasks: dict) -> str:
             f'<td class="text-end text-muted">{_whole(row.kpi.target)}</td></tr>')
     # Planning: the inspection tasks due in the period, done against planned (cancelled not counted).
     warn = WARN if tasks["rate"] is not None and tasks["rate"] < 100 else ""
+    label = conditional_escape(_("Inspection tasks done"))
     rows.append(
         f'<tr data-kpi="tasks_done" id="tasks-row"{warn}>'
-        f'<td>{conditional_escape(_("Inspection tasks done"))}</td>'
+        f"<td>{label}</td>"
         f'<td class="text-end">{_link(tasks["done"], "tasks-done")}</td>'
         f'<td class="text-end">{_link(tasks["planned"], "tasks-planned")}</td>'
         f'<td class="text-end fw-semibold">{_rate(tasks["rate"])}</td>'
@@ -210,7 +211,8 @@ def _days_to_close(days: dict) -> str:
 def _category_badges(rows) -> str:
     """Found in the period per risk category, each a link to its hazards."""
     if not rows:
-        return mark_safe(f'<span class="text-muted">{conditional_escape(_("None."))}</span>')  # noqa: S308  # nosec B308 B703
+        none = conditional_escape(_("None."))
+        return mark_safe(f'<span class="text-muted">{none}</span>')  # noqa: S308  # nosec B308 B703
     return mark_safe("".join(  # noqa: S308  # nosec B308 B703 - every value is escaped
         f'<a class="badge text-bg-light me-1 mb-1 text-decoration-none" href="{conditional_escape(f.url)}">'
         f"{conditional_escape(label)} {_number(f.value)}</a>" for label, f in rows))

@@ -63,3 +63,18 @@ def test_a_refusal_is_an_action_refused_shown_on_the_page(client, inspection, in
     client.force_login(inspector_a)
     response = client.post(reverse("audits:inspection_lock", args=[inspection.pk]), follow=True)
     assert "only a submitted inspection can be locked" in response.content.decode()
+
+
+def test_the_detail_page_says_why_it_cannot_be_submitted_while_items_are_unscored(client, inspection, inspector_a):
+    from .test_services import score_all
+
+    client.force_login(inspector_a)
+    url = reverse("audits:inspection_detail", args=[inspection.pk])
+    body = client.get(url).content.decode()
+    # Ten leaves, none scored: the button is shown disabled with the reason, and no form posts.
+    assert 'id="submit-blocked"' in body and "10 items are not scored yet" in body
+    assert reverse("audits:inspection_submit", args=[inspection.pk]) not in body
+    score_all(inspection, inspector_a)
+    body = client.get(url).content.decode()
+    assert 'id="submit-blocked"' not in body
+    assert f'action="{reverse("audits:inspection_submit", args=[inspection.pk])}"' in body

@@ -238,3 +238,14 @@ def test_the_risk_figures_of_a_unit_open_the_risk_list_of_that_unit(client, mana
     assert client.get(reverse("kpis:site_risk"), {"unit": "x"}).status_code == 404
     other = Site.objects.exclude(unit__path__startswith=branch_a.path).first().unit
     assert client.get(reverse("kpis:site_risk"), {"unit": other.pk}).status_code == 404
+
+
+def test_the_parts_written_in_python_are_translated(client, manager_a, world):
+    """The KPI table, the lists and the period links are written in kpis.views: their words come
+    from the catalogue like the template's (a gettext call inside an f-string is not extracted)."""
+    client.force_login(manager_a)
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get(reverse("kpis:dashboard"), {"start": "2026-01-01", "end": "2026-01-05"}).content.decode()
+    for chinese in ("检查任务完成率", "本月", "本季度", "上年度"):
+        assert chinese in body, chinese
+    assert "Inspection tasks done" not in body and "This month" not in body
