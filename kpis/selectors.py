@@ -383,7 +383,7 @@ def _overdue_by_unit(*, user, unit, overdue: dict[int, dict],
     whole subtree, and each bar must equal its ledger."""
     root = unit or user_root_unit(user)
     if units is not None:  # the user's units (org.selectors.unit_list): the root's subtree of them
-        units = [u for u in units if root is None or u.path.startswith(root.path)]
+        units = [u for u in units if root is None or root.is_ancestor_of(u)]
     else:
         units = list(subtree_queryset(OrgUnit.objects.all(), root, unit_field="") if root is not None
                      else OrgUnit.objects.all())

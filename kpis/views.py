@@ -4,14 +4,13 @@ the ledger filtered to exactly its hazards."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -140,11 +139,6 @@ def _number(value) -> str:
     return conditional_escape(localize(value))
 
 
-def _whole(value: Decimal) -> str:
-    """A target in whole percent (the templates' floatformat:0: half up)."""
-    return _number(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
-
-
 def _rate(value) -> str:
     return "—" if value is None else _number(value)
 
@@ -166,7 +160,7 @@ def _kpi_rows(kpis: dict, tasks: dict) -> str:
             f'<td class="text-end">{_link(row.numerator, f"{row.kpi.key}-numerator")}</td>'
             f'<td class="text-end">{_link(row.base, f"{row.kpi.key}-base")}</td>'
             f'<td class="text-end fw-semibold">{_rate(row.rate)}</td>'
-            f'<td class="text-end text-muted">{_whole(row.kpi.target)}</td></tr>')
+            f'<td class="text-end text-muted">{floatformat(row.kpi.target, 0)}</td></tr>')
     # Planning: the inspection tasks due in the period, done against planned (cancelled not counted).
     warn = WARN if tasks["rate"] is not None and tasks["rate"] < 100 else ""
     label = conditional_escape(_("Inspection tasks done"))
