@@ -58,7 +58,10 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
                      today: datetime.date | None = None) -> list[GroupRow]:
-    """One row per inspection group of the user's scope (narrowed to `unit`'s subtree)."""
+    """One row per inspection group of the user's scope (narrowed to `unit`'s subtree). Its
+    hazards, inspections and tasks are those of the user's scope too (a site moved to another
+    branch takes its hazards and tasks out of the old group's figures for the old branch's
+    users, as out of the ledger and the task list the figures link to)."""
     today = today or today_local()
     start, end = month_bounds(month)
     groups = scope_queryset(OrgUnit.objects.filter(kind=OrgUnit.Kind.GROUP, active=True), user, unit_field="")
@@ -66,7 +69,7 @@ def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
         groups = subtree_queryset(groups, unit, unit_field="")
     groups = list(groups.select_related("parent").order_by("path"))
     ids = [g.pk for g in groups]
-    hazards = annotate_sets(Hazard.objects.filter(**{f"{GROUP}__in": ids})).order_by()
+    hazards = annotate_sets(scope_queryset(Hazard.objects.filter(**{f"{GROUP}__in": ids}), user)).order_by()
     found_q = rules.SETS["found"].q(today) & rules.in_period_q(rules.Period.DISCOVERED, start, end)
     in_month = rules.in_period_q(rules.Period.DEADLINE, start, end)
     rows = {row[GROUP]: row for row in hazards.values(GROUP).annotate(
@@ -75,11 +78,11 @@ def group_assessment(*, user, unit: OrgUnit | None, month: datetime.date,
         on_time=Count("id", filter=in_month & rules.SETS["on_time"].q(today)),
         late=Count("id", filter=in_month & rules.SETS["late"].q(today)),
     )}
-    done = dict(Inspection.objects.filter(group__in=ids, date__gte=start, date__lte=end)
+    done = dict(scope_queryset(Inspection.objects.filter(group__in=ids, date__gte=start, date__lte=end), user)
                 .exclude(status=Inspection.Status.DRAFT).values("group").annotate(n=Count("id"))
                 .values_list("group", "n").order_by())
-    tasks = {row["group"]: row for row in planned_tasks(Task.objects.filter(group__in=ids, due_date__gte=start,
-                                                                             due_date__lte=end)).values("group").order_by()
+    tasks = {row["group"]: row for row in planned_tasks(scope_queryset(
+        Task.objects.filter(group__in=ids, due_date__gte=start, due_date__lte=end), user)).values("group").order_by()
              .annotate(planned=Count("id"), done=Count("id", filter=Q(status=Task.Status.DONE)))}
     out = []
     for group in groups:

@@ -36,8 +36,9 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start = data.get("start") or datetime.date(self.today.year, 1, 1)
         end = data.get("end") or self.today
+        # Only an end: the year up to it (a past year's end alone is that year, not a refusal).
+        start = data.get("start") or datetime.date(end.year if data.get("end") else self.today.year, 1, 1)
         if start > end:
             raise ValidationError(_("The period must start before it ends."))
         if (end - start).days > MAX_DAYS:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from core.dates import today_local
 from org import selectors as org_selectors
 from org.documents import RenderError, render_error_message
+from org.forms import parse_id
 from org.models import RiskLevel, Role
 from org.views import paginate
 
@@ -140,7 +141,11 @@ def _number(value) -> str:
 
 
 def _rate(value) -> str:
-    return "—" if value is None else _number(value)
+    """A rate or count; "—" for none. A rate of a chart (a float for Chart.js) with its two places,
+    as the KPI table writes it."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if isinstance(value, float) else _number(value)
 
 
 WARN = ' class="table-warning"'  # a rate under its target
@@ -240,10 +245,11 @@ def site_risk(request):
     level = level if level in (*RiskLevel.values, "none") else ""
     unit = None
     if request.GET.get("unit"):  # the dashboard's unit: its subtree (not found and not allowed: the same 404)
-        if not request.GET["unit"].isdigit():
+        unit_id = parse_id(request.GET["unit"])
+        if unit_id is None:
             raise Http404
         unit = org_selectors.get_for_user_or_404(org_selectors.unit_list(user=request.user), request.user,
-                                                 unit_field="", pk=request.GET["unit"])
+                                                 unit_field="", pk=unit_id)
     page = paginate(request, selectors.site_risk_list(user=request.user, level=level, unit=unit))
     return render(request, "kpis/site_risk.html", {
         "page": page, "level": level, "levels": [*RiskLevel.choices, ("none", _("No risk level"))],
@@ -254,10 +260,19 @@ def site_risk(request):
 # ---------------------------------------------------------------- group assessment
 
 def _month(request, today):
+    """The group assessment's pickers (bound to the query string) and their clean values; when the
+    query is not valid, the form shows its errors and the page keeps what was valid of it (the
+    month with a unit that is not the user's, the unit with a month that is not one), the rest
+    falling back to the defaults (the user's whole scope, this month)."""
     units = org_selectors.unit_list(user=request.user).order_by("path")
     form = MonthForm(request.GET or None, units=units, today=today)
     if form.is_bound and form.is_valid():
         return form, form.cleaned_data["unit"], form.cleaned_data["month"]
+    kept = {name: request.GET[name] for name in form.fields if name in request.GET and name not in form.errors}
+    fallback = MonthForm(kept, units=units, today=today)
+    fallback.fields["unit"] = form.fields["unit"]  # the same list of units, read once
+    if fallback.is_valid():
+        return form, fallback.cleaned_data["unit"], fallback.cleaned_data["month"]
     return form, None, today.replace(day=1)
 
 
@@ -270,10 +285,13 @@ def group_assessment(request):
     title = _("Group assessment %(month)s") % {"month": month.strftime("%Y-%m")}
     fmt = request.GET.get("format", "")
     query = urlencode({k: v for k, v in request.GET.items() if k != "format"})
+    if fmt in ("xlsx", "pdf") and form.errors:  # never a file of other figures than were asked for
+        messages.error(request, _("Correct the month or the unit before downloading."))
+        return redirect(f"{reverse('kpis:groups')}?{query}")
     if fmt in ("xlsx", "pdf"):
         name = f"group-assessment-{month:%Y-%m}.{fmt}"
         if fmt == "xlsx":
-            content = assessment.render_groups_xlsx(rows, month=month, title=title)
+            content = assessment.render_groups_xlsx(rows, month=month, title=title, language=get_language())
             return _download(content, name, XLSX)
         try:
             content = assessment.render_groups_pdf(rows, month=month, title=title, language=get_language())

@@ -104,6 +104,10 @@ def test_every_figure_is_scoped_to_the_users_subtree(client, manager_b, manager_
                                                             "unit": own.pk})
     assert reversed_dates.context["form"].non_field_errors() and reversed_dates.context["unit"] == own
     assert reversed_dates.context["start"] == D(reversed_dates.context["today"].year, 1, 1)
+    # Only an end: the year up to it.
+    only_end = client.get(reverse("kpis:dashboard"), {"end": "2025-06-30"})
+    assert not only_end.context["form"].errors
+    assert (only_end.context["start"], only_end.context["end"]) == (D(2025, 1, 1), D(2025, 6, 30))
 
 
 def _figures(context):
@@ -162,6 +166,13 @@ def test_the_page_links_each_figure_to_its_ledger_beside_its_value(client, manag
             for link in dataset["links"]:
                 assert f'href="{escape(link)}"' in body
     assert "<b onmouseover" not in body and escape(category.name) in body
+    # The in-place chart's figures show each rate as the KPI table does (two places).
+    from kpis import rules
+
+    for key in rules.IN_PLACE:
+        rate = kpis["by_key"][key].rate
+        if rate is not None:
+            assert f">{rate}</a></td>" in body, (key, rate)
     lists = ['id="counts-by-status"', 'id="days-to-close"', "text-bg-light"]
     if view == "leader":  # the leader's view: the tiles, the KPIs and the charts
         assert not any(marker in body for marker in lists)
@@ -235,7 +246,8 @@ def test_the_risk_figures_of_a_unit_open_the_risk_list_of_that_unit(client, mana
         assert listed.status_code == 200 and listed.context["page"].paginator.count == count, link
         checked += 1
     assert checked == 4 and risk_chart["datasets"][0]["data"][0] == 1  # level A: the team's one site
-    assert client.get(reverse("kpis:site_risk"), {"unit": "x"}).status_code == 404
+    for garbage in ("x", "²", "٣", "-1", "9" * 30):  # digits of other scripts too: never a unit, never a 500
+        assert client.get(reverse("kpis:site_risk"), {"unit": garbage}).status_code == 404, garbage
     other = Site.objects.exclude(unit__path__startswith=branch_a.path).first().unit
     assert client.get(reverse("kpis:site_risk"), {"unit": other.pk}).status_code == 404
 

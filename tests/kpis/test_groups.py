@@ -129,3 +129,39 @@ def test_tasks_done_against_planned_per_group_and_on_the_dashboard(client, manag
     client.force_login(manager_b)
     other = client.get(reverse("kpis:dashboard"), {"start": "2026-03-01", "end": "2026-03-31"}).context["tasks"]
     assert (other["planned"].value, other["done"].value) == (1, 1)
+
+
+def test_a_site_moved_away_takes_its_figures_out_of_the_old_branchs_view(client, manager_a, groups, site_a, site_b):
+    """The figures of a group count only what the user sees, as the ledger and the task list they
+    link to: after the site moves to another branch, the old branch's manager sees 0 and 0 rows."""
+    g1, _g2 = groups
+    _task(site_a, g1, make_standard(name="任务用"), D(2026, 3, 15), Task.Status.PLANNED)
+    Hazard.objects.filter(site=site_a).update(unit=site_b.unit)  # the move re-homes the site's records
+    Task.objects.filter(site=site_a).update(unit=site_b.unit)
+    from audits.models import Inspection
+    Inspection.objects.filter(site=site_a).update(unit=site_b.unit)
+    client.force_login(manager_a)
+    row = next(r for r in client.get(reverse("kpis:groups"), {"month": "2026-03"}).context["rows"]
+               if r.group == g1)
+    assert (row.found.value, row.due.value, row.late.value, row.inspections, row.tasks_planned.value) == (0, 0, 0, 0, 0)
+    for figure in (row.found, row.due, row.tasks_planned):
+        url = urlsplit(figure.url)
+        assert client.get(url.path + "?" + url.query).context["page"].paginator.count == figure.value
+
+
+def test_a_refused_unit_keeps_the_month_and_no_file_is_made_of_other_figures(client, manager_a, manager_b, groups,
+                                                                           branch_a):
+    client.force_login(manager_b)
+    page = client.get(reverse("kpis:groups"), {"month": "2026-03", "unit": branch_a.pk})
+    assert page.context["form"].errors and page.context["month"] == D(2026, 3, 1)
+    download = client.get(reverse("kpis:groups"), {"month": "2026-03", "unit": branch_a.pk, "format": "xlsx"})
+    assert download.status_code == 302 and "format" not in download["Location"]
+    client.force_login(manager_a)
+    client.cookies["django_language"] = "en"
+    sheet = load_workbook(io.BytesIO(client.get(reverse("kpis:groups"), {"month": "2026-03", "format": "xlsx"})
+                                     .content)).active
+    assert sheet.cell(1, 1).value.startswith("Group assessment") and "Points deducted" in [c.value for c in sheet[3]]
+    client.cookies["django_language"] = "zh-hans"
+    sheet = load_workbook(io.BytesIO(client.get(reverse("kpis:groups"), {"month": "2026-03", "format": "xlsx"})
+                                     .content)).active
+    assert "扣分" in [c.value for c in sheet[3]]
