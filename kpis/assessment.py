@@ -18,9 +18,10 @@ from hazards.models import Hazard
 from org.models import OrgUnit
 from org.selectors import scope_queryset, subtree_queryset
 from planning.models import Task
+from planning.selectors import planned_tasks
 
 from . import rules
-from .selectors import Figure, annotate_sets, planned_tasks
+from .selectors import Figure, annotate_sets
 
 GROUP = "source_result__inspection__group"
 

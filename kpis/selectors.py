@@ -19,6 +19,7 @@ from hazards.rules import overdue_q
 from org.models import OrgUnit, RiskLevel, Site
 from org.selectors import scope_queryset, subtree_queryset, user_root_unit, user_sees_everything
 from planning.models import Task
+from planning.selectors import NOT_PLANNED
 
 from . import rules
 from . import tallies as tallies_module
@@ -81,21 +82,11 @@ def _list_path(view: str, script_prefix: str) -> str:
     return reverse(view)
 
 
-NOT_PLANNED = Task.Status.CANCELLED  # the one state of a task that does not count as planned
-
-
-def planned_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
-    """The inspection tasks that count as planned (检查任务计划数): every task but the cancelled
-    ones (NOT_PLANNED). Done against planned = status done among them (group assessment,
-    dashboard)."""
-    return queryset.exclude(status=NOT_PLANNED)
-
-
 def task_figures(*, user, unit: OrgUnit | None, start: datetime.date, end: datetime.date,
                  scope: tallies_module.UnitScope | None = None) -> dict:
     """Tasks of the user's scope (narrowed to `unit`'s subtree) due in [start, end]: {"planned":
     Figure, "done": Figure, "rate": Decimal | None}; the figures open the planning task list. One
-    query (planned_tasks, through the scope's plain SQL)."""
+    query (planning.selectors.planned_tasks, through the scope's plain SQL)."""
     [(n_planned, n_done)] = (scope or unit_scope(user=user, unit=unit)).select(
         Task, "COUNT(*), COUNT(CASE WHEN status = %s THEN 1 END)", where="status <> %s AND due_date >= %s "
         "AND due_date <= %s", params=[NOT_PLANNED, start, end], head_params=[Task.Status.DONE]) or [(0, 0)]
@@ -150,22 +141,22 @@ def category_names() -> dict[int, str]:
     return dict(RiskCategory.objects.values_list("pk", "name"))
 
 
-def _scoped(queryset: QuerySet, *, user, unit: OrgUnit | None, unit_field: str = "unit") -> QuerySet:
-    """`queryset` (rows with a `unit_field`; "" for the units themselves) limited to the user's
-    scope, narrowed to `unit`'s subtree; no user: `unit`'s whole subtree (the statistics reports
-    and the command)."""
+def _units_in_scope(*, user, unit: OrgUnit | None) -> QuerySet[OrgUnit]:
+    """The units of the user's scope, narrowed to `unit`'s subtree; no user: `unit`'s whole subtree
+    (the statistics reports and the command)."""
+    units = OrgUnit.objects.order_by()
     if user is None:
-        return subtree_queryset(queryset, unit, unit_field=unit_field).order_by()
-    queryset = scope_queryset(queryset, user, unit_field=unit_field)
+        return subtree_queryset(units, unit, unit_field="")
+    units = scope_queryset(units, user, unit_field="")
     if unit is not None and not (user_root_unit(user) == unit and not user_sees_everything(user)):
-        queryset = subtree_queryset(queryset, unit, unit_field=unit_field)
-    return queryset.order_by()
+        units = subtree_queryset(units, unit, unit_field="")
+    return units
 
 
 def unit_scope(*, user, unit: OrgUnit | None) -> tallies_module.UnitScope:
-    """The plain-SQL reader (kpis.tallies.UnitScope) of the units of _scoped: the same scope as
-    every other figure. A page that shows several figures builds it once and passes it on."""
-    return tallies_module.UnitScope(_scoped(OrgUnit.objects.all(), user=user, unit=unit, unit_field=""))
+    """The plain-SQL reader (kpis.tallies.UnitScope) of the units of _units_in_scope: the same
+    scope as every other figure. A page that shows several figures builds it once and passes it on."""
+    return tallies_module.UnitScope(_units_in_scope(user=user, unit=unit))
 
 
 COHORT_COLUMNS = (*tallies_module.COHORT_SETS, *(f"st_{v}" for v in Hazard.Status.values),

@@ -34,26 +34,28 @@ from .models import StatisticsReport
 VIEWS = {Role.LEADER: "leader", Role.MANAGER: "manager", Role.ADMIN: "manager", Role.INSPECTOR: "inspector"}
 
 
-def _period(request, today):
-    """The pickers' form (bound to the query string) and its clean values. When the query is not
-    valid, the form shows its errors and the page keeps what was valid of it (dates with a unit
-    that is not the user's, the unit with dates that do not make a period); the rest falls back to
-    the defaults (the user's whole scope, this year)."""
+def _pickers(request, form_class, today, *, together=()):
+    """The pickers' form (`form_class` bound to the query string, the user's units offered) and its
+    clean values. When the query is not valid, the form shows its errors and the values keep what
+    was valid of it (e.g. the dates with a unit that is not the user's); a field in error, and the
+    fields `together` when the form's own check refuses them as a whole, fall back to the form's
+    defaults (the user's whole scope, this year or month)."""
     units = org_selectors.unit_list(user=request.user).order_by("path")
-    form = PeriodForm(request.GET or None, units=units, today=today)
+    form = form_class(request.GET or None, units=units, today=today)
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-    else:
-        kept = {name: request.GET[name] for name in form.fields if name in request.GET and name not in form.errors}
-        if form.non_field_errors():  # the dates together make no period: neither is kept
-            kept.pop("start", None)
-            kept.pop("end", None)
-        fallback = PeriodForm(kept, units=units, today=today)
-        fallback.fields["unit"] = form.fields["unit"]  # the same list of units, read once
-        if not fallback.is_valid():
-            fallback = PeriodForm({}, units=units, today=today)
-            fallback.is_valid()
-        data = fallback.cleaned_data
+        return form, form.cleaned_data
+    refused = set(form.errors) | (set(together) if form.non_field_errors() else set())
+    kept = {name: request.GET[name] for name in form.fields if name in request.GET and name not in refused}
+    fallback = form_class(kept, units=units, today=today)
+    fallback.fields["unit"] = form.fields["unit"]  # the same list of units, read once
+    if not fallback.is_valid():
+        fallback = form_class({}, units=units, today=today)
+        fallback.is_valid()
+    return form, fallback.cleaned_data
+
+
+def _period(request, today):
+    form, data = _pickers(request, PeriodForm, today, together=("start", "end"))
     return form, data["unit"], data["start"], data["end"]
 
 
@@ -260,20 +262,8 @@ def site_risk(request):
 # ---------------------------------------------------------------- group assessment
 
 def _month(request, today):
-    """The group assessment's pickers (bound to the query string) and their clean values; when the
-    query is not valid, the form shows its errors and the page keeps what was valid of it (the
-    month with a unit that is not the user's, the unit with a month that is not one), the rest
-    falling back to the defaults (the user's whole scope, this month)."""
-    units = org_selectors.unit_list(user=request.user).order_by("path")
-    form = MonthForm(request.GET or None, units=units, today=today)
-    if form.is_bound and form.is_valid():
-        return form, form.cleaned_data["unit"], form.cleaned_data["month"]
-    kept = {name: request.GET[name] for name in form.fields if name in request.GET and name not in form.errors}
-    fallback = MonthForm(kept, units=units, today=today)
-    fallback.fields["unit"] = form.fields["unit"]  # the same list of units, read once
-    if fallback.is_valid():
-        return form, fallback.cleaned_data["unit"], fallback.cleaned_data["month"]
-    return form, None, today.replace(day=1)
+    form, data = _pickers(request, MonthForm, today)
+    return form, data["unit"], data["month"]
 
 
 @login_required

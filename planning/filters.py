@@ -13,6 +13,7 @@ from org.filters import (
 from org.models import OrgUnit, Site
 
 from .models import Task
+from .selectors import planned_tasks
 
 
 class DateInput(forms.DateInput):
@@ -57,7 +58,7 @@ class TaskFilter(ListFilterSet):
             self.filters["site"].queryset = sites
 
     def filter_planned(self, queryset, name, value):
-        return queryset.exclude(status=Task.Status.CANCELLED) if value else queryset
+        return planned_tasks(queryset) if value else queryset
 
 
 class CalendarFilter(ListFilterSet):

@@ -17,6 +17,15 @@ from org.selectors import get_for_user_or_404, scope_queryset, subtree_queryset,
 
 from .models import MajorRisk, RiskReview, Schedule, SpotCheckPlan, Task
 
+NOT_PLANNED = Task.Status.CANCELLED  # the one state of a task that does not count as planned
+
+
+def planned_tasks(queryset: QuerySet[Task]) -> QuerySet[Task]:
+    """The inspection tasks that count as planned (检查任务计划数): every task but the cancelled
+    ones (NOT_PLANNED). Done against planned = status done among them (the task list's "planned"
+    filter, the group assessment, the dashboard)."""
+    return queryset.exclude(status=NOT_PLANNED)
+
 
 def overdue_q(today: datetime.date) -> Q:
     """An open task past its due date (the database side of `is_overdue`)."""

@@ -74,7 +74,7 @@ def _parent_code(code: str) -> str | None:
 
 def _next_version(name: str) -> str:
     versions = list(Standard.objects.filter(name=name).values_list("version", flat=True))
-    numbers = [int(v) for v in versions if v.isdigit()]
+    numbers = [int(v) for v in versions if v.isascii() and v.isdigit()]  # not "²" or "٣"
     candidate = (max(numbers) + 1) if numbers else len(versions) + 1
     while str(candidate) in versions:
         candidate += 1

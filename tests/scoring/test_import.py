@@ -46,6 +46,15 @@ def test_second_import_of_same_name_gets_next_version():
     assert second.version == "2"
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "１"])
+def test_a_version_written_in_other_digits_does_not_break_the_next_version(odd):
+    """Versions are free text: digits of other scripts are text, not numbers (int() refuses "²")."""
+    services.standard_import_xlsx(file=make_xlsx(SMALL_ROWS), name="同名标准", filename="a.xlsx", version="4")
+    services.standard_import_xlsx(file=make_xlsx(SMALL_ROWS), name="同名标准", filename="b.xlsx", version=odd)
+    third = services.standard_import_xlsx(file=make_xlsx(SMALL_ROWS), name="同名标准", filename="c.xlsx")
+    assert third.version == "5"
+
+
 def test_english_headers_and_parent_points_left_empty():
     rows = [["1", "Management", None, "", "no"], ["1.1", "Duty", "2.5", "c", "yes"], ["1.2", "Training", 1, "", "1"]]
     standard = services.standard_import_xlsx(
